@@ -1,0 +1,223 @@
+package raft
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	hraft "github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+
+	"github.com/shoal-project/shoal/swarm/store"
+)
+
+// ErrNoLeader is Docker's text for a write that no leader can take.
+var ErrNoLeader = errors.New("The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.")
+
+// ErrNotLeader: this manager is not the leader; the caller forwards the request.
+var ErrNotLeader = errors.New("raft: this manager is not the leader")
+
+// Config says where a Raft node keeps its state and how it talks.
+type Config struct {
+	// Dir holds raft.db (log and stable store) and snapshots/.
+	Dir string
+	// ID is the server ID (the swarm node ID).
+	ID string
+	// Addr is the address other managers reach this one at.
+	Addr string
+	// Transport carries Raft messages; nil makes an in-memory transport (a lone manager).
+	Transport hraft.Transport
+	// Bootstrap makes a new cluster of this node alone if there is no state yet.
+	Bootstrap bool
+	Logger    *slog.Logger
+	// Tuning; zero means the defaults.
+	HeartbeatTimeout, ElectionTimeout time.Duration
+	SnapshotThreshold                 uint64
+}
+
+// Node is one manager's Raft member.
+type Node struct {
+	r     *hraft.Raft
+	logs  *raftboltdb.BoltStore
+	trans hraft.Transport
+	st    *store.Store
+	log   *slog.Logger
+}
+
+// Open starts the Raft member over st, restoring st from the latest snapshot and the log.
+func Open(cfg Config, st *store.Store) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	logs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	if err != nil {
+		return nil, fmt.Errorf("raft: open log: %w", err)
+	}
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hclogFor(cfg.Logger))
+	if err != nil {
+		logs.Close()
+		return nil, fmt.Errorf("raft: open snapshots: %w", err)
+	}
+	trans := cfg.Transport
+	if trans == nil {
+		_, trans = hraft.NewInmemTransport(hraft.ServerAddress(cfg.Addr))
+	}
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(cfg.ID)
+	rc.Logger = hclogFor(cfg.Logger)
+	rc.BatchApplyCh = true
+	if cfg.HeartbeatTimeout > 0 {
+		rc.HeartbeatTimeout = cfg.HeartbeatTimeout
+		rc.LeaderLeaseTimeout = cfg.HeartbeatTimeout / 2
+	}
+	if cfg.ElectionTimeout > 0 {
+		rc.ElectionTimeout = cfg.ElectionTimeout
+	}
+	if cfg.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = cfg.SnapshotThreshold
+	}
+	if cfg.Bootstrap {
+		has, err := hraft.HasExistingState(logs, logs, snaps)
+		if err != nil {
+			logs.Close()
+			return nil, err
+		}
+		if !has {
+			conf := hraft.Configuration{Servers: []hraft.Server{{ID: rc.LocalID, Address: trans.LocalAddr()}}}
+			if err := hraft.BootstrapCluster(rc, logs, logs, snaps, trans, conf); err != nil {
+				logs.Close()
+				return nil, fmt.Errorf("raft: bootstrap: %w", err)
+			}
+		}
+	}
+	r, err := hraft.NewRaft(rc, &fsm{st: st}, logs, logs, snaps, trans)
+	if err != nil {
+		logs.Close()
+		return nil, fmt.Errorf("raft: start: %w", err)
+	}
+	return &Node{r: r, logs: logs, trans: trans, st: st, log: cfg.Logger}, nil
+}
+
+// Propose implements store.Proposer: it appends p to the log and waits until it is applied here.
+func (n *Node) Propose(ctx context.Context, p *store.Proposal) error {
+	b, err := p.Encode()
+	if err != nil {
+		return err
+	}
+	timeout := 20 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	f := n.r.Apply(append([]byte{entryProposal}, b...), timeout)
+	if err := f.Error(); err != nil {
+		switch {
+		case errors.Is(err, hraft.ErrNotLeader), errors.Is(err, hraft.ErrLeadershipLost), errors.Is(err, hraft.ErrLeadershipTransferInProgress):
+			if n.Leader() == "" {
+				return ErrNoLeader
+			}
+			return ErrNotLeader
+		case errors.Is(err, hraft.ErrEnqueueTimeout):
+			return ErrNoLeader
+		}
+		return err
+	}
+	if resp, ok := f.Response().(error); ok && resp != nil {
+		return resp
+	}
+	return nil
+}
+
+// WaitLeader waits until this node leads and has applied every entry before its term (a barrier), so
+// that the store is current; or until ctx ends.
+func (n *Node) WaitLeader(ctx context.Context) error {
+	for {
+		if n.r.State() == hraft.Leader {
+			return n.r.Barrier(time.Until(deadline(ctx))).Error()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+func deadline(ctx context.Context) time.Time {
+	if d, ok := ctx.Deadline(); ok {
+		return d
+	}
+	return time.Now().Add(30 * time.Second)
+}
+
+// IsLeader tells whether this node leads now.
+func (n *Node) IsLeader() bool { return n.r.State() == hraft.Leader }
+
+// LeaderCh reports leadership changes of this node (true: became leader).
+func (n *Node) LeaderCh() <-chan bool { return n.r.LeaderCh() }
+
+// Leader is the current leader's server ID, or "" when there is none known.
+func (n *Node) Leader() string {
+	_, id := n.r.LeaderWithID()
+	return string(id)
+}
+
+// LeaderAddr is the current leader's address, or "".
+func (n *Node) LeaderAddr() string {
+	addr, _ := n.r.LeaderWithID()
+	return string(addr)
+}
+
+// Servers lists the Raft configuration's members.
+func (n *Node) Servers() ([]hraft.Server, error) {
+	f := n.r.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	return f.Configuration().Servers, nil
+}
+
+// Raft exposes the underlying member for membership changes.
+func (n *Node) Raft() *hraft.Raft { return n.r }
+
+// Snapshot forces a snapshot now (tests, before compaction).
+func (n *Node) Snapshot() error { return n.r.Snapshot().Error() }
+
+// Shutdown stops the member and closes its files.
+func (n *Node) Shutdown() error {
+	err := n.r.Shutdown().Error()
+	if c, ok := n.trans.(io.Closer); ok {
+		c.Close()
+	}
+	if cerr := n.logs.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func hclogFor(l *slog.Logger) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{l}})
+}
+
+// slogWriter sends hclog's lines to slog.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(b []byte) (int, error) {
+	w.l.Warn(string(trimNL(b)), "component", "raft")
+	return len(b), nil
+}
+
+func trimNL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
