@@ -1,0 +1,200 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// Config is what an agent needs.
+type Config struct {
+	NodeID     string
+	Executor   Executor
+	Dispatcher Dispatcher
+	Logger     *slog.Logger
+	// Now is the clock for status timestamps (nil: time.Now).
+	Now func() time.Time
+}
+
+// Agent runs the tasks a dispatcher assigns to this node.
+type Agent struct {
+	cfg     Config
+	mu      sync.Mutex
+	runners map[string]*runner
+	pending map[string]StatusUpdate // reports not yet sent, latest per task
+	kick    chan struct{}
+	wg      sync.WaitGroup
+}
+
+// New makes an agent; Run starts it.
+func New(cfg Config) *Agent {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Agent{cfg: cfg, runners: map[string]*runner{}, pending: map[string]StatusUpdate{}, kick: make(chan struct{}, 1)}
+}
+
+// Run keeps a session with the dispatcher until ctx ends, reconnecting after failures. Task
+// containers keep running across lost sessions. When ctx ends, Run waits for its runners to return
+// (they leave containers as they are).
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.wg.Wait()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := a.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		a.cfg.Logger.Warn("agent: session ended", "err", err)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		if backoff < 5*time.Second {
+			backoff *= 2
+		}
+	}
+	return ctx.Err()
+}
+
+func (a *Agent) session(ctx context.Context) error {
+	desc, err := a.cfg.Executor.Describe(ctx)
+	if err != nil {
+		return err
+	}
+	s, err := a.cfg.Dispatcher.Session(ctx, a.cfg.NodeID, desc)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.heartbeat(sctx, s)
+	go a.reportLoop(sctx, s)
+	for {
+		select {
+		case tasks, ok := <-s.Assignments():
+			if !ok {
+				return nil
+			}
+			a.assign(ctx, tasks)
+		case <-s.Done():
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (a *Agent) heartbeat(ctx context.Context, s Session) {
+	for {
+		period, err := s.Heartbeat(ctx)
+		if err != nil || period <= 0 {
+			period = time.Second
+		}
+		select {
+		case <-time.After(period):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// assign starts runners for new tasks, hands updates to known ones, and removes the tasks that are
+// no longer assigned.
+func (a *Agent) assign(ctx context.Context, tasks []swarm.Task) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seen := map[string]bool{}
+	for _, t := range tasks {
+		seen[t.ID] = true
+		if r, ok := a.runners[t.ID]; ok {
+			r.update(t)
+			continue
+		}
+		ctrl, err := a.cfg.Executor.Controller(t)
+		if err != nil {
+			a.queue(StatusUpdate{TaskID: t.ID, Status: swarm.TaskStatus{State: swarm.TaskStateRejected,
+				Message: "preparing", Err: err.Error(), Timestamp: a.cfg.Now()}})
+			continue
+		}
+		r := newRunner(t, ctrl, a.queue, a.cfg.Now)
+		a.runners[t.ID] = r
+		a.wg.Add(1)
+		go func(id string) {
+			defer a.wg.Done()
+			r.run(ctx)
+			a.mu.Lock()
+			if a.runners[id] == r {
+				delete(a.runners, id)
+			}
+			a.mu.Unlock()
+		}(t.ID)
+	}
+	for id, r := range a.runners {
+		if !seen[id] {
+			gone := r.task
+			gone.DesiredState = swarm.TaskStateRemove
+			r.update(gone)
+		}
+	}
+}
+
+func (a *Agent) queue(u StatusUpdate) {
+	a.mu.Lock()
+	a.pending[u.TaskID] = u
+	a.mu.Unlock()
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// reportLoop sends queued status changes in batches: what piles up while one batch is on its way
+// goes in the next.
+func (a *Agent) reportLoop(ctx context.Context, s Session) {
+	for {
+		select {
+		case <-a.kick:
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return
+		}
+		a.mu.Lock()
+		if len(a.pending) == 0 {
+			a.mu.Unlock()
+			continue
+		}
+		batch := make([]StatusUpdate, 0, len(a.pending))
+		for _, u := range a.pending {
+			batch = append(batch, u)
+		}
+		a.pending = map[string]StatusUpdate{}
+		a.mu.Unlock()
+		if err := s.UpdateStatus(ctx, batch); err != nil {
+			a.cfg.Logger.Warn("agent: status report failed; will retry", "err", err, "updates", len(batch))
+			a.mu.Lock()
+			for _, u := range batch {
+				if cur, ok := a.pending[u.TaskID]; !ok || Rank(cur.Status.State) < Rank(u.Status.State) {
+					a.pending[u.TaskID] = u
+				}
+			}
+			a.mu.Unlock()
+			select {
+			case <-time.After(500 * time.Millisecond):
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case a.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+}

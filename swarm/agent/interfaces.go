@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+)
+
+// Executor runs tasks on this node.
+type Executor interface {
+	// Describe reports what this node is: hostname, platform, resources, engine.
+	Describe(ctx context.Context) (swarm.NodeDescription, error)
+	// Controller returns the controller of a task. It is called once per task the agent runs; the
+	// agent calls Update on it when the task's spec or desired state changes.
+	Controller(t swarm.Task) (Controller, error)
+}
+
+// Controller drives one task's container. Methods are called from one goroutine at a time.
+type Controller interface {
+	// Prepare pulls the image and creates the container. An error rejects the task.
+	Prepare(ctx context.Context) error
+	// Start starts the created container.
+	Start(ctx context.Context) error
+	// Wait blocks until the container stops. nil means exit code 0; an *ExitError carries the code;
+	// a *HealthError says the container turned unhealthy.
+	Wait(ctx context.Context) error
+	// Shutdown stops the container (its stop signal, the grace period, then SIGKILL).
+	Shutdown(ctx context.Context) error
+	// Remove deletes the container and what it owns.
+	Remove(ctx context.Context) error
+	// State tells what the runtime holds for this task now (after a restart of shoald).
+	State(ctx context.Context) (ContainerState, error)
+}
+
+// ContainerState is what a Controller finds in the runtime.
+type ContainerState int
+
+// Container states as seen by the agent.
+const (
+	ContainerMissing ContainerState = iota
+	ContainerCreated
+	ContainerRunning
+	ContainerExited
+)
+
+// Readiness is implemented by controllers whose containers have a health check: Healthy blocks
+// until the container is healthy (nil) or unhealthy (a *HealthError).
+type Readiness interface {
+	Healthy(ctx context.Context) error
+}
+
+// ExitError is a container's non-zero exit.
+type ExitError struct {
+	Code int
+}
+
+func (e *ExitError) Error() string { return fmt.Sprintf("task: non-zero exit (%d)", e.Code) }
+
+// HealthError is a container that its health check found unhealthy.
+type HealthError struct{}
+
+func (e *HealthError) Error() string { return "task: container is unhealthy" }
+
+// StatusUpdate is one task's new status.
+type StatusUpdate struct {
+	TaskID string
+	Status swarm.TaskStatus
+}
+
+// Dispatcher opens sessions with the managers.
+type Dispatcher interface {
+	// Session registers this node with its description and starts a session.
+	Session(ctx context.Context, nodeID string, desc swarm.NodeDescription) (Session, error)
+}
+
+// Session is an agent's link to a dispatcher.
+type Session interface {
+	// Assignments delivers the whole set of tasks assigned to this node whenever it changes. The
+	// slices are owned by the receiver.
+	Assignments() <-chan []swarm.Task
+	// UpdateStatus reports status changes in one batch.
+	UpdateStatus(ctx context.Context, updates []StatusUpdate) error
+	// Heartbeat tells the dispatcher this node is alive and returns when to beat next.
+	Heartbeat(ctx context.Context) (time.Duration, error)
+	// Done is closed when the session ends (manager gone, node removed).
+	Done() <-chan struct{}
+	Close()
+}

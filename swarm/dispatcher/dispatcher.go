@@ -1,0 +1,257 @@
+package dispatcher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/shoal-project/shoal/swarm/agent"
+	"github.com/shoal-project/shoal/swarm/store"
+)
+
+// ErrNodeUnknown: a session for a node the store does not hold (removed, or never joined).
+var ErrNodeUnknown = errors.New("node is not a member of the swarm")
+
+// Dispatcher serves agent sessions on a manager.
+type Dispatcher struct {
+	st  *store.Store
+	log *slog.Logger
+	now func() time.Time
+
+	mu        sync.Mutex
+	lastBeat  map[string]time.Time // node ID → last heartbeat
+	addresses map[string]string    // node ID → address it was seen at
+}
+
+// New makes a dispatcher over a manager's store.
+func New(st *store.Store, log *slog.Logger) *Dispatcher {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Dispatcher{st: st, log: log, now: time.Now, lastBeat: map[string]time.Time{}, addresses: map[string]string{}}
+}
+
+// heartbeatPeriod is the cluster's Dispatcher.HeartbeatPeriod (default 5s).
+func (d *Dispatcher) heartbeatPeriod() time.Duration {
+	p := 5 * time.Second
+	d.st.View(func(tx store.ReadTx) {
+		if cl := tx.GetCluster(); cl != nil && cl.Spec.Dispatcher.HeartbeatPeriod > 0 {
+			p = cl.Spec.Dispatcher.HeartbeatPeriod
+		}
+	})
+	return p
+}
+
+// Open registers a node session: the node is marked ready with its description and address.
+func (d *Dispatcher) Open(ctx context.Context, nodeID, addr string, desc swarm.NodeDescription) (*Session, error) {
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		cur := tx.GetNode(nodeID)
+		if cur == nil {
+			return ErrNodeUnknown
+		}
+		n := cur.Copy()
+		n.Description = desc
+		n.Status.State = swarm.NodeStateReady
+		n.Status.Message = ""
+		if addr != "" {
+			n.Status.Addr = addr
+		}
+		n.UpdatedAt = tx.Now()
+		return tx.Update(n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.beat(nodeID)
+	s := &Session{d: d, nodeID: nodeID, out: make(chan []swarm.Task, 1), done: make(chan struct{})}
+	ch, cancel := d.st.ViewAndWatch(func(tx store.ReadTx) { s.send(assigned(tx, nodeID)) })
+	s.cancelWatch = cancel
+	go s.follow(ch)
+	return s, nil
+}
+
+func (d *Dispatcher) beat(nodeID string) {
+	d.mu.Lock()
+	d.lastBeat[nodeID] = d.now()
+	d.mu.Unlock()
+}
+
+// assigned lists what a node must run or stop: its tasks at or past assigned.
+func assigned(tx store.ReadTx, nodeID string) []swarm.Task {
+	out := []swarm.Task{}
+	for _, t := range tx.TasksByNode(nodeID) {
+		if agent.Rank(t.Status.State) < agent.Rank(swarm.TaskStateAssigned) {
+			continue
+		}
+		out = append(out, t.Task)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// UpdateStatus writes a batch of task status reports from a node. Reports for tasks the node does
+// not own, or that would move a task backwards, are dropped.
+func (d *Dispatcher) UpdateStatus(ctx context.Context, nodeID string, updates []agent.StatusUpdate) error {
+	d.beat(nodeID)
+	return d.st.Batch(ctx, func(b *store.Batch) error {
+		for _, u := range updates {
+			u := u
+			err := b.Update(func(tx store.Tx) error {
+				cur := tx.GetTask(u.TaskID)
+				if cur == nil || cur.NodeID != nodeID {
+					return nil
+				}
+				if agent.Rank(u.Status.State) < agent.Rank(cur.Status.State) ||
+					(u.Status.State == cur.Status.State && !u.Status.Timestamp.After(cur.Status.Timestamp)) {
+					return nil
+				}
+				t := cur.Copy()
+				t.Status = u.Status
+				return tx.Update(t)
+			})
+			if err != nil {
+				d.log.Warn("dispatcher: status update dropped", "task", u.TaskID, "err", err)
+			}
+		}
+		return nil
+	})
+}
+
+// CheckHeartbeats marks down the ready nodes whose last heartbeat is older than three periods; the
+// leader calls it periodically. It returns how many it marked.
+func (d *Dispatcher) CheckHeartbeats(ctx context.Context) (int, error) {
+	now := d.now()
+	limit := 3 * d.heartbeatPeriod()
+	d.mu.Lock()
+	beats := make(map[string]time.Time, len(d.lastBeat))
+	for k, v := range d.lastBeat {
+		beats[k] = v
+	}
+	d.mu.Unlock()
+	marked := 0
+	err := d.st.Update(ctx, func(tx store.Tx) error {
+		for _, n := range tx.ListNodes() {
+			if n.Status.State != swarm.NodeStateReady {
+				continue
+			}
+			last, ok := beats[n.ID]
+			if !ok {
+				// not seen by this dispatcher yet (a new leader): start the clock now
+				d.mu.Lock()
+				d.lastBeat[n.ID] = now
+				d.mu.Unlock()
+				continue
+			}
+			if now.Sub(last) <= limit {
+				continue
+			}
+			c := n.Copy()
+			c.Status.State = swarm.NodeStateDown
+			c.Status.Message = "heartbeat failure"
+			c.UpdatedAt = tx.Now()
+			if err := tx.Update(c); err != nil {
+				return err
+			}
+			marked++
+		}
+		return nil
+	})
+	return marked, err
+}
+
+// RunHeartbeatChecks marks silent nodes down until ctx ends (leader only).
+func (d *Dispatcher) RunHeartbeatChecks(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d.heartbeatPeriod() / 2):
+		}
+		if _, err := d.CheckHeartbeats(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("dispatcher: heartbeat check", "err", err)
+		}
+	}
+}
+
+// Session is one node's session; it implements agent.Session.
+type Session struct {
+	d           *Dispatcher
+	nodeID      string
+	out         chan []swarm.Task
+	done        chan struct{}
+	once        sync.Once
+	cancelWatch func()
+}
+
+func (s *Session) send(tasks []swarm.Task) {
+	// keep only the newest set: drop an unread older one
+	select {
+	case <-s.out:
+	default:
+	}
+	s.out <- tasks
+}
+
+func (s *Session) follow(ch <-chan store.Event) {
+	for ev := range ch {
+		switch o := ev.Object.(type) {
+		case *store.Task:
+			old, _ := ev.Old.(*store.Task)
+			if o.NodeID != s.nodeID && (old == nil || old.NodeID != s.nodeID) {
+				continue
+			}
+		case *store.Node:
+			if o.ID == s.nodeID && ev.Action == store.Delete {
+				s.Close()
+				return
+			}
+			continue
+		default:
+			continue
+		}
+		var tasks []swarm.Task
+		s.d.st.View(func(tx store.ReadTx) { tasks = assigned(tx, s.nodeID) })
+		s.send(tasks)
+	}
+}
+
+// Assignments implements agent.Session.
+func (s *Session) Assignments() <-chan []swarm.Task { return s.out }
+
+// UpdateStatus implements agent.Session.
+func (s *Session) UpdateStatus(ctx context.Context, u []agent.StatusUpdate) error {
+	return s.d.UpdateStatus(ctx, s.nodeID, u)
+}
+
+// Heartbeat implements agent.Session.
+func (s *Session) Heartbeat(ctx context.Context) (time.Duration, error) {
+	s.d.beat(s.nodeID)
+	return s.d.heartbeatPeriod(), nil
+}
+
+// Done implements agent.Session.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Close implements agent.Session.
+func (s *Session) Close() {
+	s.once.Do(func() {
+		s.cancelWatch()
+		close(s.done)
+	})
+}
+
+// Local adapts a dispatcher to agent.Dispatcher for the agent of the manager's own node.
+type Local struct {
+	D    *Dispatcher
+	Addr string
+}
+
+// Session implements agent.Dispatcher.
+func (l Local) Session(ctx context.Context, nodeID string, desc swarm.NodeDescription) (agent.Session, error) {
+	return l.D.Open(ctx, nodeID, l.Addr, desc)
+}
