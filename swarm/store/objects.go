@@ -29,7 +29,7 @@ type Object interface {
 	GetID() string
 	GetMeta() *swarm.Meta
 	// Name is the unique name of the object for kinds that have one (lower-cased), else "".
-	Name() string
+	UniqueName() string
 }
 
 // Service is a swarm service with the fields the Engine API type lacks.
@@ -87,43 +87,43 @@ type Config struct{ swarm.Config }
 func (o *Service) Kind() Kind           { return KindService }
 func (o *Service) GetID() string        { return o.ID }
 func (o *Service) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Service) Name() string         { return strings.ToLower(o.Spec.Name) }
+func (o *Service) UniqueName() string   { return strings.ToLower(o.Spec.Name) }
 func (o *Service) Copy() *Service       { return deepCopy(o) }
 
 func (o *Task) Kind() Kind           { return KindTask }
 func (o *Task) GetID() string        { return o.ID }
 func (o *Task) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Task) Name() string         { return "" }
+func (o *Task) UniqueName() string   { return "" }
 func (o *Task) Copy() *Task          { return deepCopy(o) }
 
 func (o *Node) Kind() Kind           { return KindNode }
 func (o *Node) GetID() string        { return o.ID }
 func (o *Node) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Node) Name() string         { return "" }
+func (o *Node) UniqueName() string   { return "" }
 func (o *Node) Copy() *Node          { return deepCopy(o) }
 
 func (o *Network) Kind() Kind           { return KindNetwork }
 func (o *Network) GetID() string        { return o.ID }
 func (o *Network) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Network) Name() string         { return strings.ToLower(o.Spec.Name) }
+func (o *Network) UniqueName() string   { return strings.ToLower(o.Spec.Name) }
 func (o *Network) Copy() *Network       { return deepCopy(o) }
 
 func (o *Cluster) Kind() Kind           { return KindCluster }
 func (o *Cluster) GetID() string        { return o.ID }
 func (o *Cluster) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Cluster) Name() string         { return "" }
+func (o *Cluster) UniqueName() string   { return "" }
 func (o *Cluster) Copy() *Cluster       { return deepCopy(o) }
 
 func (o *Secret) Kind() Kind           { return KindSecret }
 func (o *Secret) GetID() string        { return o.ID }
 func (o *Secret) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Secret) Name() string         { return strings.ToLower(o.Spec.Name) }
+func (o *Secret) UniqueName() string   { return strings.ToLower(o.Spec.Name) }
 func (o *Secret) Copy() *Secret        { return deepCopy(o) }
 
 func (o *Config) Kind() Kind           { return KindConfig }
 func (o *Config) GetID() string        { return o.ID }
 func (o *Config) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Config) Name() string         { return strings.ToLower(o.Spec.Name) }
+func (o *Config) UniqueName() string   { return strings.ToLower(o.Spec.Name) }
 func (o *Config) Copy() *Config        { return deepCopy(o) }
 
 // deepCopy copies an object through its JSON form, the same form Raft carries, so a copy holds exactly

@@ -54,7 +54,7 @@ func schema() *memdb.DBSchema {
 		}
 		switch k {
 		case KindService, KindNetwork, KindSecret, KindConfig:
-			idx[indexName] = &memdb.IndexSchema{Name: indexName, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return o.Name() })}
+			idx[indexName] = &memdb.IndexSchema{Name: indexName, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return o.UniqueName() })}
 		case KindNode:
 			idx[indexName] = &memdb.IndexSchema{Name: indexName, AllowMissing: true, Indexer: stringIndex(func(o Object) string {
 				return o.(*Node).Description.Hostname

@@ -233,7 +233,7 @@ func applyChange(txn *memdb.Txn, index uint64, c *Change) (Event, error) {
 	if obj == nil || obj.GetID() != c.ID {
 		return Event{}, ErrNotExist
 	}
-	if name := obj.Name(); name != "" {
+	if name := obj.UniqueName(); name != "" {
 		other, err := txn.First(table, indexName, name)
 		if err != nil {
 			return Event{}, err

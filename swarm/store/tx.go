@@ -199,7 +199,7 @@ func (w *writeTx) Delete(kind Kind, id string) error {
 }
 
 func (w *writeTx) checkName(o Object) error {
-	name := o.Name()
+	name := o.UniqueName()
 	if name == "" {
 		return nil
 	}
