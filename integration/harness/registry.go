@@ -1,0 +1,179 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/shoal-project/shoal/testimages/build"
+)
+
+// RegistryBinary is Debian's docker-registry (distribution 2.8).
+const RegistryBinary = "/usr/bin/docker-registry"
+
+// Registry is a running docker-registry on loopback with its storage in a
+// test temp dir.
+type Registry struct {
+	Addr string // host:port, e.g. 127.0.0.1:41234
+	Dir  string
+	Log  string // the registry's output
+}
+
+// StartRegistry runs docker-registry on 127.0.0.1 and a free port, waits
+// until GET /v2/ answers 200, and kills it at cleanup (printing its log
+// tail if the test failed).
+func StartRegistry(t testing.TB) *Registry {
+	t.Helper()
+	if _, err := os.Stat(RegistryBinary); err != nil {
+		t.Fatalf("harness: %v (install Debian's docker-registry: make deps)", err)
+	}
+	dir := t.TempDir()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Registry{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, Log: filepath.Join(dir, "registry.log")}
+	config := fmt.Sprintf(`version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: %s
+  delete:
+    enabled: true
+http:
+  addr: %s
+`, filepath.Join(dir, "storage"), r.Addr)
+	cfgPath := filepath.Join(dir, "config.yml")
+	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logf, err := os.Create(r.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(RegistryBinary, "serve", cfgPath)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		t.Fatalf("harness: start registry: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logf.Close()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("harness: registry log tail:\n%s", tailFile(r.Log, 50))
+		}
+	})
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-exited:
+			t.Fatalf("harness: registry exited: %v\n%s", cmd.ProcessState, tailFile(r.Log, 50))
+		default:
+		}
+		resp, err := client.Get("http://" + r.Addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("harness: registry not answering /v2/ within 30s (last: %v)\n%s", err, tailFile(r.Log, 50))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Ref returns the reference of image (e.g. "whoami:1") in this registry.
+func (r *Registry) Ref(image string) string { return r.Addr + "/" + image }
+
+// Images maps the standard images' short references ("whoami:1") to their
+// references in a registry ("127.0.0.1:41234/whoami:1").
+type Images map[string]string
+
+// PushImages builds the standard test images (build.Standard: busybox,
+// whoami:1 and :2, sleeper, exitcode, healthy, each also as :latest) and
+// pushes them all to reg.
+func PushImages(t testing.TB, reg *Registry) Images {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	images, err := build.Standard(ctx)
+	if err != nil {
+		t.Fatalf("harness: build test images: %v", err)
+	}
+	out := Images{}
+	for _, n := range images {
+		ref := reg.Ref(n.Ref)
+		if err := build.Push(ctx, n.Image, ref); err != nil {
+			t.Fatalf("harness: %v", err)
+		}
+		out[n.Ref] = ref
+	}
+	return out
+}
+
+// WriteImageArchive writes the standard images with the given short
+// references (e.g. "busybox:1"; none means all) as a `docker load` archive
+// in a temp dir and returns its path.
+func WriteImageArchive(t testing.TB, refs ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	images, err := build.Standard(ctx)
+	if err != nil {
+		t.Fatalf("harness: build test images: %v", err)
+	}
+	want := map[string]bool{}
+	for _, r := range refs {
+		want[r] = true
+	}
+	selected := map[string]v1.Image{}
+	for _, n := range images {
+		if len(refs) == 0 || want[n.Ref] {
+			selected[n.Ref] = n.Image
+			delete(want, n.Ref)
+		}
+	}
+	if len(want) > 0 {
+		t.Fatalf("harness: no standard images %v", want)
+	}
+	path := filepath.Join(t.TempDir(), "images.tar")
+	if err := build.WriteArchive(path, selected); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// freePort asks the kernel for a free loopback TCP port.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,84 @@
+// Command whoami is a test image program: an HTTP server that answers who
+// it is. GET / answers
+//
+//	Hostname: <hostname>
+//	IP: <address>            (one line per interface address)
+//	Version: <$WHOAMI_VERSION, when set>
+//	RemoteAddr: <client address>
+//	GET / HTTP/1.1           (the request line)
+//
+// GET /health answers 200 "ok", or 503 "unhealthy" while the file
+// $UNHEALTHY_FILE (default /tmp/unhealthy) exists. It listens on :80, or on
+// :$PORT when PORT is set, and exits 0 on SIGTERM.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+func main() {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "80"
+	}
+	unhealthy := os.Getenv("UNHEALTHY_FILE")
+	if unhealthy == "" {
+		unhealthy = "/tmp/unhealthy"
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(unhealthy); err == nil {
+			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		host, _ := os.Hostname()
+		fmt.Fprintf(w, "Hostname: %s\n", host)
+		for _, ip := range addresses() {
+			fmt.Fprintf(w, "IP: %s\n", ip)
+		}
+		if v := os.Getenv("WHOAMI_VERSION"); v != "" {
+			fmt.Fprintf(w, "Version: %s\n", v)
+		}
+		fmt.Fprintf(w, "RemoteAddr: %s\n", r.RemoteAddr)
+		fmt.Fprintf(w, "%s %s %s\n", r.Method, r.URL.RequestURI(), r.Proto)
+	})
+	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+	}()
+	log.Printf("whoami listening on :%s", port)
+	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
+		log.Fatal(err)
+	}
+}
+
+// addresses lists the interface addresses, loopback included, in CIDR form.
+func addresses() []string {
+	var out []string
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			out = append(out, n.IP.String())
+		}
+	}
+	return out
+}
