@@ -1,0 +1,139 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/shoal-project/shoal/routes"
+	"github.com/shoal-project/shoal/swarm/control"
+	"github.com/shoal-project/shoal/swarm/node"
+)
+
+// Run serves the Engine API until ctx ends, then shuts down in order: listeners, swarm membership.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if len(cfg.Hosts) == 0 {
+		cfg.Hosts = []string{DefaultHost}
+	}
+	if cfg.DataRoot == "" {
+		cfg.DataRoot = DefaultDataRoot
+	}
+	if cfg.ExecRoot == "" {
+		cfg.ExecRoot = DefaultExecRoot
+	}
+	for _, d := range []string{cfg.DataRoot, cfg.ExecRoot} {
+		if err := os.MkdirAll(d, 0o711); err != nil {
+			return err
+		}
+	}
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	for _, h := range cfg.Hosts {
+		l, err := listen(h, &cfg, log)
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("failed to listen on %s: %w", h, err)
+		}
+		listeners = append(listeners, l)
+	}
+
+	eng, err := newEngine(ctx, cfg, log)
+	if err != nil {
+		closeAll()
+		return err
+	}
+	defer eng.close()
+
+	handler := routes.New(eng.routesConfig(cfg, log))
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	errc := make(chan error, len(listeners))
+	var wg sync.WaitGroup
+	for _, l := range listeners {
+		wg.Add(1)
+		go func(l net.Listener) {
+			defer wg.Done()
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}(l)
+		log.Info("API listen on " + l.Addr().String())
+	}
+	log.Info("Daemon has completed initialization", "version", Version, "data-root", cfg.DataRoot)
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	log.Info("Processing signal 'terminated'")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	srv.Shutdown(sctx)
+	wg.Wait()
+	return err
+}
+
+// engine holds the parts of a running daemon.
+type engine struct {
+	system  *systemBackend
+	cluster *control.Cluster
+	member  *node.Membership
+	closers []func()
+}
+
+func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, error) {
+	e := &engine{system: &systemBackend{facts: readHostFacts(cfg.DataRoot)}}
+	parts, err := newParts(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	e.closers = append(e.closers, parts.close)
+	mgr := node.NewManager(node.Config{Dir: filepath.Join(cfg.DataRoot, "swarm"), Executor: parts.executor,
+		Logger: log, LeaderLoops: leaderLoops(log)})
+	member, err := mgr.Restore(ctx)
+	if err != nil {
+		e.close()
+		return nil, err
+	}
+	e.member = member
+	var current control.Node
+	if member != nil {
+		current = member
+	}
+	e.cluster = control.New(mgr, current)
+	e.closers = append(e.closers, func() {
+		// the membership in force now (init or leave may have changed it)
+		if n, ok := e.cluster.CurrentNode().(*node.Membership); ok && n != nil {
+			n.Close()
+		}
+	})
+	e.system.containers = parts.containerCounts
+	e.system.images = parts.imageCount
+	return e, nil
+}
+
+func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
+	return routes.Config{
+		Cluster:       e.cluster,
+		System:        e.system,
+		LocalNetworks: e.system,
+		ServerVersion: Version,
+		Experimental:  cfg.Experimental,
+		Logger:        log,
+	}
+}
+
+func (e *engine) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+}

@@ -1,0 +1,84 @@
+package control
+
+import (
+	"context"
+	"sync"
+
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/errdefs"
+
+	"github.com/shoal-project/shoal/swarm/store"
+)
+
+// Docker's texts for a node that cannot answer cluster calls (all 503).
+const (
+	msgNoSwarm    = `This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.`
+	msgNotManager = `This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.`
+	msgNotPart    = `This node is not part of a swarm`
+	msgInSwarm    = `This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.`
+)
+
+var (
+	errNoSwarm    = errdefs.Unavailable(plainError(msgNoSwarm))
+	errNotManager = errdefs.Unavailable(plainError(msgNotManager))
+)
+
+type plainError string
+
+func (e plainError) Error() string { return string(e) }
+
+// Node is the local swarm membership that control reads state through. Implemented by swarm/node.
+type Node interface {
+	// Store is the manager's store, or nil on a worker.
+	Store() *store.Store
+	// NodeID is this node's swarm ID.
+	NodeID() string
+	// Addr is the address this node advertises to the cluster.
+	Addr() string
+	// RemoteManagers lists the managers this node knows of.
+	RemoteManagers() []swarm.Peer
+	// RaftReachable is the number of manager members of Raft that are reachable and unreachable now.
+	RaftMembers() (reachable, unreachable int)
+}
+
+// Cluster implements routes.ClusterBackend.
+type Cluster struct {
+	mu   sync.RWMutex
+	node Node // nil when not in a swarm
+
+	lifecycle Lifecycle
+}
+
+// Lifecycle starts and stops this node's swarm membership; implemented by swarm/node.
+type Lifecycle interface {
+	// Init makes a new swarm with this node as its only manager; req is already checked.
+	Init(ctx context.Context, req swarm.InitRequest) (Node, error)
+	// Join joins an existing swarm.
+	Join(ctx context.Context, req swarm.JoinRequest) (Node, error)
+	// Leave stops the membership n and erases its state.
+	Leave(ctx context.Context, n Node) error
+}
+
+// managerStore returns the store of this manager or Docker's error for a node that has none.
+func (c *Cluster) managerStore() (*store.Store, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.node == nil {
+		return nil, errNoSwarm
+	}
+	st := c.node.Store()
+	if st == nil {
+		return nil, errNotManager
+	}
+	return st, nil
+}
+
+// localNodeID is this node's swarm ID, or "" outside a swarm.
+func (c *Cluster) localNodeID() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.node == nil {
+		return ""
+	}
+	return c.node.NodeID()
+}
