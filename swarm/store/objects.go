@@ -37,8 +37,14 @@ type Service struct {
 	swarm.Service
 	// SpecVersion counts spec changes; tasks carry the SpecVersion they were made from (_up-to-date).
 	SpecVersion uint64 `json:",omitempty"`
-	// PendingDelete marks a service being removed: its tasks are shut down before it goes.
+	// PendingDelete marks a removed service whose tasks are still being shut down; the reaper deletes
+	// it once they are gone. Its name is free again at once.
 	PendingDelete bool `json:",omitempty"`
+	// PreviousSpecVersion is the SpecVersion of PreviousSpec (a rollback restores it).
+	PreviousSpecVersion uint64 `json:",omitempty"`
+	// RegistryAuth is the X-Registry-Auth given with Spec; PreviousRegistryAuth goes with PreviousSpec.
+	RegistryAuth         string `json:",omitempty"`
+	PreviousRegistryAuth string `json:",omitempty"`
 }
 
 // Task is a swarm task with the fields the Engine API type lacks.
@@ -87,8 +93,15 @@ type Config struct{ swarm.Config }
 func (o *Service) Kind() Kind           { return KindService }
 func (o *Service) GetID() string        { return o.ID }
 func (o *Service) GetMeta() *swarm.Meta { return &o.Meta }
-func (o *Service) UniqueName() string   { return strings.ToLower(o.Spec.Name) }
-func (o *Service) Copy() *Service       { return deepCopy(o) }
+
+// UniqueName of a service being removed is empty: its name is free for a new service at once.
+func (o *Service) UniqueName() string {
+	if o.PendingDelete {
+		return ""
+	}
+	return strings.ToLower(o.Spec.Name)
+}
+func (o *Service) Copy() *Service { return deepCopy(o) }
 
 func (o *Task) Kind() Kind           { return KindTask }
 func (o *Task) GetID() string        { return o.ID }

@@ -243,10 +243,21 @@ func applyChange(txn *memdb.Txn, index uint64, c *Change) (Event, error) {
 		}
 	}
 	obj.GetMeta().Version.Index = index
-	if err := txn.Insert(table, obj); err != nil {
+	if err := replace(txn, table, old, obj); err != nil {
 		return Event{}, err
 	}
 	return Event{Action: c.Action, Object: obj, Old: old}, nil
+}
+
+// replace writes obj over old (nil for a new object). memdb's Insert keeps a stale index entry when
+// an indexed value of the new object is missing (AllowMissing), so an update deletes first.
+func replace(txn *memdb.Txn, table string, old, obj Object) error {
+	if old != nil {
+		if err := txn.Delete(table, old); err != nil {
+			return err
+		}
+	}
+	return txn.Insert(table, obj)
 }
 
 const idAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"

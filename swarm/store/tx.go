@@ -178,7 +178,7 @@ func (w *writeTx) Update(o Object) error {
 	if err := w.checkName(o); err != nil {
 		return err
 	}
-	if err := w.txn.Insert(string(o.Kind()), o); err != nil {
+	if err := replace(w.txn, string(o.Kind()), raw.(Object), o); err != nil {
 		return err
 	}
 	w.record(changeFor(Update, o, o.GetMeta().Version.Index))
@@ -247,5 +247,9 @@ func (w *writeTx) replay(c Change) error {
 		}
 		return w.txn.Delete(string(c.Kind), raw)
 	}
-	return w.txn.Insert(string(c.Kind), c.Object())
+	var old Object
+	if raw, _ := w.txn.First(string(c.Kind), indexID, c.ID); raw != nil {
+		old = raw.(Object)
+	}
+	return replace(w.txn, string(c.Kind), old, c.Object())
 }
