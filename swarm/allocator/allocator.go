@@ -1,0 +1,124 @@
+package allocator
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/shoal-project/shoal/swarm/store"
+)
+
+// Allocator is the shell around Allocate: after each burst of changes it allocates what a fresh
+// snapshot lacks and writes the results in one store Batch (networks, then services, then tasks).
+type Allocator struct {
+	store    *store.Store
+	log      *slog.Logger
+	now      func() time.Time
+	problems map[string]bool
+}
+
+// Option configures an Allocator.
+type Option func(*Allocator)
+
+// WithLogger sets the logger (default: slog.Default()).
+func WithLogger(l *slog.Logger) Option { return func(a *Allocator) { a.log = l } }
+
+// WithClock sets the clock that stamps task statuses (default: time.Now).
+func WithClock(now func() time.Time) Option { return func(a *Allocator) { a.now = now } }
+
+// New makes an allocator for the store. Run starts it.
+func New(s *store.Store, opts ...Option) *Allocator {
+	a := &Allocator{store: s, log: slog.Default(), now: time.Now, problems: map[string]bool{}}
+	for _, o := range opts {
+		o(a)
+	}
+	return a
+}
+
+// Run allocates until ctx ends; it returns nil then, or an error if the store's watch ends. Run must
+// be called once, on the leader.
+func (a *Allocator) Run(ctx context.Context) error {
+	events, cancel := a.store.Watch()
+	defer cancel()
+	need := true
+	for {
+		if need {
+			a.pass(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return errors.New("allocator: store watch ended")
+			}
+			need = matters(ev)
+			for more := true; more; {
+				select {
+				case ev, ok := <-events:
+					if !ok {
+						return errors.New("allocator: store watch ended")
+					}
+					need = need || matters(ev)
+				default:
+					more = false
+				}
+			}
+		}
+	}
+}
+
+// matters reports whether an event can change what needs allocating.
+func matters(ev store.Event) bool {
+	switch ev.Object.(type) {
+	case *store.Network, *store.Service, *store.Task, *store.Cluster:
+		return true
+	}
+	return false
+}
+
+// pass allocates what the snapshot lacks. A write whose object changed since the snapshot is
+// dropped; the change that beat it brings another pass.
+func (a *Allocator) pass(ctx context.Context) {
+	var res Result
+	a.store.View(func(tx store.ReadTx) {
+		res = Allocate(Input{Cluster: tx.GetCluster(), Networks: tx.ListNetworks(), Services: tx.ListServices(),
+			Tasks: tx.ListTasks(), Now: a.now()})
+	})
+	seen := map[string]bool{}
+	for _, p := range res.Problems {
+		seen[p] = true
+		if !a.problems[p] {
+			a.log.Warn("allocator: cannot allocate", "problem", p)
+		}
+	}
+	a.problems = seen
+	if len(res.Networks)+len(res.Services)+len(res.Tasks) == 0 {
+		return
+	}
+	write := func(b *store.Batch, o store.Object) {
+		err := b.Update(func(tx store.Tx) error {
+			o.GetMeta().UpdatedAt = tx.Now()
+			return tx.Update(o)
+		})
+		if err != nil && !errors.Is(err, store.ErrSequenceConflict) && !errors.Is(err, store.ErrNotExist) {
+			a.log.Warn("allocator: write failed", "id", o.GetID(), "err", err)
+		}
+	}
+	err := a.store.Batch(ctx, func(b *store.Batch) error {
+		for _, n := range res.Networks {
+			write(b, n)
+		}
+		for _, s := range res.Services {
+			write(b, s)
+		}
+		for _, t := range res.Tasks {
+			write(b, t)
+		}
+		return nil
+	})
+	if err != nil {
+		a.log.Warn("allocator: batch failed", "err", err)
+	}
+}
