@@ -1,0 +1,205 @@
+package container
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/docker/docker/api/types/mount"
+)
+
+// Create prepares a container: its directory, the overlay rootfs (mounted until Delete),
+// volumes, /etc/hostname, /etc/hosts and /etc/resolv.conf, and the user resolved in the image.
+// The container is left in state "created".
+func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr error) {
+	spec = cloneSpec(spec)
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	if err := validateMounts(spec.Mounts); err != nil {
+		return nil, err
+	}
+	caps, err := tweakCapabilities(spec.CapabilityAdd, spec.CapabilityDrop, allCapabilities())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rlimits(&spec); err != nil {
+		return nil, err
+	}
+	if _, err := healthProbeCommand(spec.Healthcheck); err != nil {
+		return nil, err
+	}
+
+	dir := r.containerDir(spec.ID)
+	c := &ctr{id: spec.ID, name: spec.Name, dir: dir}
+	c.mu.Lock() // nobody may use c before it is complete
+	defer c.mu.Unlock()
+	if err := r.reserve(c); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			r.mu.Lock()
+			delete(r.ctrs, c.id)
+			r.mu.Unlock()
+			if c.logs != nil {
+				c.logs.close()
+			}
+			_ = unmountAll(dir)
+			_ = os.RemoveAll(dir)
+			_ = os.RemoveAll(r.runDir(c.id))
+			for _, v := range c.meta.AnonVolumes {
+				_ = r.removeVolume(v)
+			}
+		}
+	}()
+
+	for _, d := range []string{dir, filepath.Join(dir, "diff"), filepath.Join(dir, "work"), filepath.Join(dir, "rootfs")} {
+		if err := os.MkdirAll(d, 0o710); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(r.runDir(c.id), 0o700); err != nil {
+		return nil, err
+	}
+	hm := hostMounts{
+		Rootfs:     filepath.Join(dir, "rootfs"),
+		Hostname:   filepath.Join(dir, "hostname"),
+		Hosts:      filepath.Join(dir, "hosts"),
+		ResolvConf: filepath.Join(dir, "resolv.conf"),
+		Volumes:    map[string]string{},
+	}
+	if spec.Init {
+		hm.InitBinary = r.opts.InitPath
+	}
+	if err := mountOverlay(spec.LowerDirs, filepath.Join(dir, "diff"), filepath.Join(dir, "work"), hm.Rootfs); err != nil {
+		return nil, err
+	}
+	c.meta = meta{Spec: spec, Created: time.Now().UTC(), State: State{Status: StatusCreated}, Mounts: hm}
+
+	c.meta.User, err = resolveUser(hm.Rootfs, spec.User, spec.Groups)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.makeWorkingDir(hm.Rootfs, spec.workingDir()); err != nil {
+		return nil, err
+	}
+	if err := r.prepareVolumes(c, hm.Rootfs); err != nil {
+		return nil, err
+	}
+	if err := writeEtcFiles(&spec, hm); err != nil {
+		return nil, err
+	}
+	// Build the whole configuration once now, so that a bad spec fails at Create.
+	if _, err := r.buildConfig(c, caps); err != nil {
+		return nil, err
+	}
+	if c.logs, err = openJSONLog(filepath.Join(dir, c.id+"-json.log")); err != nil {
+		return nil, err
+	}
+	if err := c.save(); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	c.ready = true
+	r.mu.Unlock()
+	r.emit(Event{ID: c.id, Action: "create"})
+	return r.snapshot(c), nil
+}
+
+// reserve registers c, refusing a used ID or name.
+func (r *Runtime) reserve(c *ctr) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.ctrs[c.id]; ok {
+		return errExists(fmt.Sprintf("container %s already exists", c.id))
+	}
+	if c.name != "" {
+		for _, o := range r.ctrs {
+			if o.name == c.name {
+				return errExists(fmt.Sprintf("Conflict. The container name \"/%s\" is already in use by container \"%s\". You have to remove (or rename) that container to be able to reuse that name.", c.name, o.id))
+			}
+		}
+	}
+	if _, err := os.Stat(r.containerDir(c.id)); err == nil {
+		return errExists(fmt.Sprintf("container %s already exists", c.id))
+	}
+	r.ctrs[c.id] = c
+	return nil
+}
+
+// makeWorkingDir creates the working directory in the rootfs if it is missing, as Docker does.
+func (r *Runtime) makeWorkingDir(rootfs, wd string) error {
+	p, err := pathInRootfs(rootfs, wd)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(p); err == nil {
+		if !st.IsDir() {
+			return invalidf("Cannot mkdir: %s is not a directory", wd)
+		}
+		return nil
+	}
+	return os.MkdirAll(p, 0o755)
+}
+
+// prepareVolumes creates the container's volumes and records their host directories.
+func (r *Runtime) prepareVolumes(c *ctr, rootfs string) error {
+	for _, m := range c.meta.Spec.Mounts {
+		if m.Type != mount.TypeVolume {
+			continue
+		}
+		name := m.Source
+		if name == "" {
+			name = newAnonymousVolumeName()
+			c.meta.AnonVolumes = append(c.meta.AnonVolumes, name)
+		}
+		var copyFrom string
+		if m.VolumeOptions == nil || !m.VolumeOptions.NoCopy {
+			if p, err := pathInRootfs(rootfs, m.Target); err == nil {
+				copyFrom = p
+			}
+		}
+		data, err := r.ensureVolume(name, copyFrom)
+		if err != nil {
+			return err
+		}
+		if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
+			sub, err := pathInRootfs(data, m.VolumeOptions.Subpath)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(sub); err != nil {
+				return invalidf("cannot access path %s: %v", sub, err)
+			}
+			data = sub
+		}
+		c.meta.Mounts.Volumes[path.Clean(m.Target)] = data
+	}
+	return nil
+}
+
+func writeEtcFiles(s *Spec, hm hostMounts) error {
+	hosts, err := hostsContent(s.Hosts)
+	if err != nil {
+		return err
+	}
+	hostResolv, _ := os.ReadFile("/etc/resolv.conf")
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{hm.Hostname, hostnameContent(s.hostname())},
+		{hm.Hosts, hosts},
+		{hm.ResolvConf, resolvConfContent(s.DNS, hostResolv, s.NetNS == "host")},
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

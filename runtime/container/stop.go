@@ -1,0 +1,183 @@
+package container
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Wait blocks until the container is not running and returns its exit code and whether the
+// kernel OOM-killed a process in it. A container that is not running (created or exited)
+// returns at once with its last exit code, like Docker's "not-running" condition. Wait works
+// for adopted containers too (see the package doc for their exit codes).
+func (r *Runtime) Wait(ctx context.Context, ref string) (exitCode int, oomKilled bool, err error) {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return 0, false, err
+	}
+	c.mu.Lock()
+	rn, running := c.running()
+	st := c.meta.State
+	c.mu.Unlock()
+	if running {
+		if err := waitExited(ctx, rn); err != nil {
+			return 0, false, err
+		}
+		c.mu.Lock()
+		st = c.meta.State
+		c.mu.Unlock()
+	}
+	return st.ExitCode, st.OOMKilled, nil
+}
+
+// Kill sends sig to the container's first process.
+func (r *Runtime) Kill(ref string, sig syscall.Signal) error {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rn, ok := c.running()
+	if !ok {
+		return errNotRunning(c.id)
+	}
+	return r.signalLocked(rn, sig)
+}
+
+func (r *Runtime) signalLocked(rn *run, sig syscall.Signal) error {
+	if sig == unix.SIGKILL {
+		rn.killed.Store(true)
+	}
+	if err := rn.signal(sig); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return nil
+		}
+		return fmt.Errorf("signal container: %w", err)
+	}
+	return nil
+}
+
+// Stop sends the container's stop signal, waits up to grace for it to exit, then kills it with
+// SIGKILL and waits for the exit (bounded by ctx). grace < 0 means the Spec's StopGracePeriod
+// (default 10s). Stopping a container that is not running does nothing.
+func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) error {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	rn, ok := c.running()
+	if !ok {
+		c.mu.Unlock()
+		return nil
+	}
+	spec := &c.meta.Spec
+	if grace < 0 {
+		grace = spec.stopGrace()
+	}
+	sig, err := ParseSignal(spec.stopSignal())
+	if err != nil {
+		sig = unix.SIGTERM
+	}
+	err = r.signalLocked(rn, sig)
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if grace > 0 {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-rn.exited:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	c.mu.Lock()
+	select {
+	case <-rn.exited:
+	default:
+		err = r.signalLocked(rn, unix.SIGKILL)
+	}
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return waitExited(ctx, rn)
+}
+
+// Delete removes a container: a running one is killed first (like docker rm --force). Its
+// rootfs is unmounted, its cgroups, libcontainer state, directory, log and anonymous volumes
+// are removed. Named volumes stay.
+func (r *Runtime) Delete(ref string) error {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if c.removing {
+		c.mu.Unlock()
+		return errNotFound(ref)
+	}
+	c.removing = true
+	rn, running := c.running()
+	if running {
+		_ = r.signalLocked(rn, unix.SIGKILL)
+	}
+	c.mu.Unlock()
+	if running {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := waitExited(ctx, rn)
+		cancel()
+		if err != nil {
+			c.mu.Lock()
+			c.removing = false
+			c.mu.Unlock()
+			return fmt.Errorf("remove container %s: could not kill it: %w", c.id, err)
+		}
+	}
+
+	c.mu.Lock()
+	if c.run != nil {
+		c.run.detach()
+	}
+	var errs []error
+	if lc := r.loadLibcontainer(c.id); lc != nil {
+		_ = lc.Signal(unix.SIGKILL)
+		if err := lc.Destroy(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := unmountAll(c.dir); err != nil {
+		errs = append(errs, err)
+	}
+	c.logs.close()
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(r.runDir(c.id)); err != nil {
+		errs = append(errs, err)
+	}
+	for _, v := range c.meta.AnonVolumes {
+		if err := r.removeVolume(v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	r.mu.Lock()
+	delete(r.ctrs, c.id)
+	r.mu.Unlock()
+	c.mu.Unlock()
+	r.emit(Event{ID: c.id, Action: "destroy"})
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove container %s: %w", c.id, err)
+	}
+	return nil
+}
