@@ -4,7 +4,10 @@ SHELL := /bin/bash
 .NOTPARALLEL:
 
 GO     ?= go
-GOTAGS ?= seccomp
+GOTAGS ?= seccomp netgo osusergo
+# shoald is linked statically: it is also the init (/sbin/docker-init) inside containers, where no
+# host C library exists.
+LDFLAGS ?= -extldflags -static
 # libcontainer (seccomp, nsexec) needs cgo.
 export CGO_ENABLED := 1
 
@@ -27,7 +30,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
 
 build: ## compile bin/shoald (cgo, build tags from GOTAGS, default seccomp)
-	$(GO) build -tags '$(GOTAGS)' -o $(BIN) ./cmd/shoald
+	$(GO) build -tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shoald
 
 run: build ## start bin/shoald in the background on /run/shoal/docker.sock, wait for /_ping, print DOCKER_HOST
 	@scripts/run.sh $(BIN) $(SOCKET) $(DATA_ROOT) $(EXEC_ROOT) $(LOG) $(PIDFILE)

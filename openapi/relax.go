@@ -32,6 +32,10 @@ import (
 //     400 on bad parameters everywhere, for instance) is accepted when its body
 //     is Docker's ErrorResponse {"message": "..."}. An undocumented success
 //     status is a violation.
+//  6. Service UpdateStatus.State: the swagger lists updating, paused and
+//     completed, but dockerd also reports rollback_started, rollback_paused and
+//     rollback_completed (swarm.UpdateStateRollback*), which the CLI's progress
+//     display reads. The enum is widened to Docker's six states.
 //
 // Additional properties are allowed, as OpenAPI says by default: dockerd
 // sends fields the swagger does not list (e.g. ServiceStatus on older
@@ -66,6 +70,26 @@ func relaxSwagger(doc *openapi3.T) {
 			media.Schema = idSchema.NewRef()
 		}
 	}
+	if state := updateStateSchema(doc); state != nil {
+		state.Enum = []any{"updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"}
+	}
+}
+
+// updateStateSchema finds Service.UpdateStatus.State in the document (nil if the shape changed).
+func updateStateSchema(doc *openapi3.T) *openapi3.Schema {
+	svc := doc.Components.Schemas["Service"]
+	if svc == nil || svc.Value == nil {
+		return nil
+	}
+	us := svc.Value.Properties["UpdateStatus"]
+	if us == nil || us.Value == nil {
+		return nil
+	}
+	st := us.Value.Properties["State"]
+	if st == nil {
+		return nil
+	}
+	return st.Value
 }
 
 // relaxBody drops members whose value is null from every object in v (see 1

@@ -3,25 +3,54 @@ package server
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 
+	"github.com/shoal-project/shoal/runtime/container"
+	"github.com/shoal-project/shoal/runtime/executor"
+	"github.com/shoal-project/shoal/runtime/image"
 	"github.com/shoal-project/shoal/swarm/agent"
-	"github.com/shoal-project/shoal/swarm/node"
-	"github.com/shoal-project/shoal/swarm/store"
 )
 
 // parts are the node-local runtime pieces: image store, container runtime, task executor.
 type parts struct {
-	executor        agent.Executor
-	containerCounts func() (total, running, stopped int)
-	imageCount      func() int
-	close           func()
+	images   *image.Store
+	runtime  *container.Runtime
+	executor agent.Executor
 }
 
-func newParts(ctx context.Context, cfg Config, log *slog.Logger) (*parts, error) {
-	return &parts{close: func() {}}, nil
+func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(container.Event)) (*parts, error) {
+	images, err := image.New(image.Options{DataRoot: cfg.DataRoot, InsecureRegistries: cfg.InsecureRegistries, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	rt, err := container.New(container.Options{ExecRoot: filepath.Join(cfg.ExecRoot), DataRoot: cfg.DataRoot, Logger: log, OnEvent: onEvent})
+	if err != nil {
+		return nil, err
+	}
+	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version)}, nil
 }
 
-// leaderLoops are the control loops the swarm leader runs.
-func leaderLoops(log *slog.Logger) func(st *store.Store) []node.Loop {
-	return func(st *store.Store) []node.Loop { return nil }
+func (p *parts) close() {
+	// containers keep running: a restarted shoald adopts them
+	p.runtime.Close()
+}
+
+func (p *parts) containerCounts() (total, running, stopped int) {
+	for _, c := range p.runtime.List() {
+		total++
+		if c.State.Status == container.StatusRunning {
+			running++
+		} else {
+			stopped++
+		}
+	}
+	return
+}
+
+func (p *parts) imageCount() int {
+	list, err := p.images.Images(context.Background(), imageListAll)
+	if err != nil {
+		return 0
+	}
+	return len(list)
 }

@@ -12,9 +12,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shoal-project/shoal/events"
 	"github.com/shoal-project/shoal/routes"
+	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/swarm/control"
 	"github.com/shoal-project/shoal/swarm/node"
+	"github.com/shoal-project/shoal/swarm/store"
 )
 
 // Run serves the Engine API until ctx ends, then shuts down in order: listeners, swarm membership.
@@ -84,21 +87,32 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // engine holds the parts of a running daemon.
 type engine struct {
-	system  *systemBackend
-	cluster *control.Cluster
-	member  *node.Membership
-	closers []func()
+	system *systemBackend
+	events *events.Log
+	// containerEvents carries runtime events to publishContainerEvents.
+	containerEvents chan container.Event
+	parts           *parts
+	cluster         *control.Cluster
+	member          *node.Membership
+	closers         []func()
 }
 
 func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, error) {
-	e := &engine{system: &systemBackend{facts: readHostFacts(cfg.DataRoot)}}
-	parts, err := newParts(ctx, cfg, log)
+	e := &engine{system: &systemBackend{facts: readHostFacts(cfg.DataRoot)}, events: events.New(),
+		containerEvents: make(chan container.Event, 1024)}
+	parts, err := newParts(ctx, cfg, log, e.containerEvent)
 	if err != nil {
 		return nil, err
 	}
-	e.closers = append(e.closers, parts.close)
+	e.parts = parts
+	go e.publishContainerEvents()
+	e.closers = append(e.closers, parts.close) // the event goroutine ends with the process
 	mgr := node.NewManager(node.Config{Dir: filepath.Join(cfg.DataRoot, "swarm"), Executor: parts.executor,
-		Logger: log, LeaderLoops: leaderLoops(log)})
+		Logger: log, LeaderLoops: leaderLoops(log), OnChange: func(ev store.Event) {
+			if m, ok := events.FromStore(ev); ok {
+				e.events.Publish(m)
+			}
+		}})
 	member, err := mgr.Restore(ctx)
 	if err != nil {
 		e.close()
@@ -125,6 +139,8 @@ func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
 	return routes.Config{
 		Cluster:       e.cluster,
 		System:        e.system,
+		Images:        e.parts.images,
+		Events:        e.events,
 		LocalNetworks: e.system,
 		ServerVersion: Version,
 		Experimental:  cfg.Experimental,

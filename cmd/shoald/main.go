@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/server"
 )
 
@@ -28,6 +29,7 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 func main() {
+	container.InitIfChild() // a container's init process stops here
 	os.Exit(run())
 }
 

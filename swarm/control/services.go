@@ -257,8 +257,10 @@ func (c *Cluster) UpdateService(ctx context.Context, ref string, version uint64,
 			curSpec := s.Spec
 			s.Spec = *s.PreviousSpec
 			s.PreviousSpec = &curSpec
-			if tasksDiffer(&s.Spec, &curSpec) {
-				s.SpecVersion++
+			// the tasks of the previous spec are up to date again: swap the versions too
+			s.SpecVersion, s.PreviousSpecVersion = s.PreviousSpecVersion, s.SpecVersion
+			if s.SpecVersion == 0 {
+				s.SpecVersion = nextSpecVersion(s)
 			}
 			s.UpdateStatus = &swarm.UpdateStatus{
 				State:     swarm.UpdateStateRollbackStarted,
@@ -269,8 +271,9 @@ func (c *Cluster) UpdateService(ctx context.Context, ref string, version uint64,
 		} else {
 			prev := s.Spec
 			s.PreviousSpec = &prev
+			s.PreviousSpecVersion = s.SpecVersion
 			if tasksDiffer(&spec, &prev) {
-				s.SpecVersion++
+				s.SpecVersion = nextSpecVersion(s)
 			}
 			s.Spec = spec
 			s.UpdateStatus = nil
@@ -293,6 +296,12 @@ func (c *Cluster) UpdateService(ctx context.Context, ref string, version uint64,
 		resp.Warnings = pinWarnings(spec.TaskTemplate.ContainerSpec.Image)
 	}
 	return resp, nil
+}
+
+// nextSpecVersion is a spec version the service has never had: versions only grow, so a version
+// number never comes back after a rollback and makes stale tasks look current.
+func nextSpecVersion(s *store.Service) uint64 {
+	return max(s.SpecVersion, s.PreviousSpecVersion) + 1
 }
 
 // tasksDiffer reports whether two specs make different tasks: their task template, endpoint or

@@ -7,6 +7,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/shoal-project/shoal/swarm/orchestrator"
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
@@ -158,7 +159,7 @@ func (q *taskQuery) match(tx store.ReadTx, t *store.Task) bool {
 				return false
 			}
 		}
-		if q.upToDate && (s == nil || t.SpecVersion != s.SpecVersion) {
+		if q.upToDate && (s == nil || orchestrator.IsTaskDirty(s, t, tx.GetNode(t.NodeID))) {
 			return false
 		}
 	}

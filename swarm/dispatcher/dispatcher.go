@@ -3,6 +3,7 @@ package dispatcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -88,10 +89,23 @@ func assigned(tx store.ReadTx, nodeID string) []swarm.Task {
 		if agent.Rank(t.Status.State) < agent.Rank(swarm.TaskStateAssigned) {
 			continue
 		}
-		out = append(out, t.Task)
+		a := t.Task
+		if a.Annotations.Name == "" {
+			a.Annotations.Name = containerName(t)
+		}
+		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// containerName is the name Docker gives a task's container: <service>.<slot>.<task id>, or
+// <service>.<node id>.<task id> for a global service.
+func containerName(t *store.Task) string {
+	if t.Slot != 0 {
+		return fmt.Sprintf("%s.%d.%s", t.ServiceName, t.Slot, t.ID)
+	}
+	return fmt.Sprintf("%s.%s.%s", t.ServiceName, t.NodeID, t.ID)
 }
 
 // UpdateStatus writes a batch of task status reports from a node. Reports for tasks the node does

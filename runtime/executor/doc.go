@@ -1,0 +1,6 @@
+// Package executor runs swarm tasks as real containers: it implements agent.Executor over the image
+// store (runtime/image) and the libcontainer runtime (runtime/container). A task's controller pulls
+// the image, merges the image config with the task's ContainerSpec the way Docker does, creates and
+// starts the container named <service>.<slot>.<task id> with Docker's task labels, waits for it (and
+// for its health check), stops it with its stop signal and grace period, and removes it.
+package executor

@@ -1,0 +1,193 @@
+package executor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+
+	containertypes "github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/registry"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/errdefs"
+
+	"github.com/shoal-project/shoal/runtime/container"
+	"github.com/shoal-project/shoal/runtime/image"
+	"github.com/shoal-project/shoal/swarm/agent"
+)
+
+// Executor implements agent.Executor.
+type Executor struct {
+	images        *image.Store
+	rt            *container.Runtime
+	engineVersion string
+}
+
+// New makes an executor over an image store and a container runtime.
+func New(images *image.Store, rt *container.Runtime, engineVersion string) *Executor {
+	return &Executor{images: images, rt: rt, engineVersion: engineVersion}
+}
+
+var _ agent.Executor = (*Executor)(nil)
+
+// Describe reports this host as a swarm node.
+func (e *Executor) Describe(ctx context.Context) (swarm.NodeDescription, error) {
+	host, _ := os.Hostname()
+	var si syscall.Sysinfo_t
+	var mem int64
+	if syscall.Sysinfo(&si) == nil {
+		mem = int64(si.Totalram) * int64(si.Unit)
+	}
+	return swarm.NodeDescription{
+		Hostname:  host,
+		Platform:  swarm.Platform{Architecture: "x86_64", OS: runtime.GOOS},
+		Resources: swarm.Resources{NanoCPUs: int64(runtime.NumCPU()) * 1e9, MemoryBytes: mem},
+		Engine: swarm.EngineDescription{EngineVersion: e.engineVersion, Labels: map[string]string{}, Plugins: []swarm.PluginDescription{
+			{Type: "Log", Name: "json-file"},
+			{Type: "Network", Name: "bridge"}, {Type: "Network", Name: "host"}, {Type: "Network", Name: "null"}, {Type: "Network", Name: "overlay"},
+			{Type: "Volume", Name: "local"},
+		}},
+	}, nil
+}
+
+// Controller implements agent.Executor.
+func (e *Executor) Controller(t swarm.Task) (agent.Controller, error) {
+	if t.Spec.ContainerSpec == nil {
+		return nil, errors.New("executor: task has no container spec")
+	}
+	return &controller{e: e, task: t, name: t.Annotations.Name}, nil
+}
+
+// controller drives one task's container; the agent calls it from one goroutine at a time.
+type controller struct {
+	e    *Executor
+	task swarm.Task
+	name string // the container name, <service>.<slot>.<task id>
+}
+
+var (
+	_ agent.Controller              = (*controller)(nil)
+	_ agent.Readiness               = (*controller)(nil)
+	_ agent.ContainerStatusReporter = (*controller)(nil)
+)
+
+func (c *controller) Prepare(ctx context.Context) error {
+	if _, err := c.e.rt.Get(c.name); err == nil {
+		return nil // made before a restart of shoald
+	}
+	img, err := c.e.images.EnsureImage(ctx, c.task.Spec.ContainerSpec.Image, c.auth())
+	if err != nil {
+		return err
+	}
+	spec, err := containerSpec(c.task, c.name, newContainerID(), img)
+	if err != nil {
+		return err
+	}
+	_, err = c.e.rt.Create(ctx, spec)
+	return err
+}
+
+// auth is the registry auth the task carries (none yet: the manager keeps it with the service).
+func (c *controller) auth() *registry.AuthConfig { return nil }
+
+func (c *controller) Start(ctx context.Context) error { return c.e.rt.Start(ctx, c.name) }
+
+func (c *controller) Wait(ctx context.Context) error {
+	code, oom, err := c.e.rt.Wait(ctx, c.name)
+	if err != nil {
+		return err
+	}
+	if oom && code == 0 {
+		code = 137
+	}
+	if code != 0 {
+		return &agent.ExitError{Code: code}
+	}
+	return nil
+}
+
+func (c *controller) Shutdown(ctx context.Context) error {
+	grace := 10 * time.Second
+	if g := c.task.Spec.ContainerSpec.StopGracePeriod; g != nil {
+		grace = *g
+	}
+	err := c.e.rt.Stop(ctx, c.name, grace)
+	if errdefs.IsNotFound(err) || errdefs.IsNotModified(err) {
+		return nil
+	}
+	return err
+}
+
+func (c *controller) Remove(ctx context.Context) error {
+	err := c.e.rt.Delete(c.name)
+	if errdefs.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (c *controller) State(ctx context.Context) (agent.ContainerState, error) {
+	ct, err := c.e.rt.Get(c.name)
+	if err != nil {
+		if errdefs.IsNotFound(err) {
+			return agent.ContainerMissing, nil
+		}
+		return agent.ContainerMissing, err
+	}
+	switch ct.State.Status {
+	case container.StatusRunning:
+		return agent.ContainerRunning, nil
+	case container.StatusExited:
+		return agent.ContainerExited, nil
+	}
+	return agent.ContainerCreated, nil
+}
+
+// Healthy waits for a container with a health check to turn healthy; without one it returns at once.
+func (c *controller) Healthy(ctx context.Context) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ct, err := c.e.rt.Get(c.name)
+		if err != nil {
+			return err
+		}
+		if ct.State.Status == container.StatusExited {
+			return nil // Wait reports the exit
+		}
+		h := ct.State.Health
+		switch {
+		case h == nil:
+			return nil
+		case h.Status == containertypes.Healthy:
+			return nil
+		case h.Status == containertypes.Unhealthy:
+			return &agent.HealthError{}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+func (c *controller) ContainerStatus() *swarm.ContainerStatus {
+	ct, err := c.e.rt.Get(c.name)
+	if err != nil {
+		return nil
+	}
+	return &swarm.ContainerStatus{ContainerID: ct.ID, PID: ct.State.Pid, ExitCode: ct.State.ExitCode}
+}
+
+func newContainerID() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}

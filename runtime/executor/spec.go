@@ -1,0 +1,126 @@
+package executor
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	containertypes "github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/shoal-project/shoal/runtime/container"
+	"github.com/shoal-project/shoal/runtime/image"
+)
+
+// ErrNoName is returned for a task that reached the executor without its container name.
+var ErrNoName = errors.New("executor: task has no name")
+
+// containerSpec merges the image config and the task's spec into a container spec, as Docker's
+// swarm executor does (daemon/cluster/executor/container).
+func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.Spec, error) {
+	cs := t.Spec.ContainerSpec
+	if name == "" {
+		return container.Spec{}, ErrNoName
+	}
+	ic := img.Config
+	entrypoint, cmd := container.MergeCommand(ic.Entrypoint, ic.Cmd, cs.Command, cs.Args)
+	s := container.Spec{
+		ID:             id,
+		Name:           name,
+		Labels:         taskLabels(t, name),
+		Entrypoint:     entrypoint,
+		Cmd:            cmd,
+		Env:            container.MergeEnv(ic.Env, cs.Env),
+		WorkingDir:     firstNonEmpty(cs.Dir, ic.WorkingDir),
+		User:           firstNonEmpty(cs.User, ic.User),
+		Groups:         cs.Groups,
+		Hostname:       cs.Hostname,
+		Hosts:          cs.Hosts,
+		LowerDirs:      img.LayerDirs,
+		ReadOnly:       cs.ReadOnly,
+		Mounts:         cs.Mounts,
+		OomScoreAdj:    int(cs.OomScoreAdj),
+		CapabilityAdd:  cs.CapabilityAdd,
+		CapabilityDrop: cs.CapabilityDrop,
+		Sysctls:        cs.Sysctls,
+		Ulimits:        cs.Ulimits,
+		StopSignal:     firstNonEmpty(cs.StopSignal, ic.StopSignal),
+		TTY:            cs.TTY,
+		Healthcheck:    healthcheck(cs.Healthcheck, img),
+	}
+	if cs.DNSConfig != nil {
+		s.DNS = *cs.DNSConfig
+	}
+	if cs.Init != nil {
+		s.Init = *cs.Init
+	}
+	if cs.StopGracePeriod != nil {
+		s.StopGracePeriod = *cs.StopGracePeriod
+	} else {
+		s.StopGracePeriod = 10 * time.Second
+	}
+	if r := t.Spec.Resources; r != nil && r.Limits != nil {
+		s.Resources = container.Resources{NanoCPUs: r.Limits.NanoCPUs, MemoryBytes: r.Limits.MemoryBytes, PidsLimit: r.Limits.Pids}
+	}
+	return s, nil
+}
+
+// taskLabels are the labels Docker gives a task's container: the container spec's own, then the
+// com.docker.swarm.* ones.
+func taskLabels(t swarm.Task, name string) map[string]string {
+	l := map[string]string{}
+	for k, v := range t.Spec.ContainerSpec.Labels {
+		l[k] = v
+	}
+	svcName := name
+	if i := strings.IndexByte(name, '.'); i > 0 { // a service name has no dots
+		svcName = name[:i]
+	}
+	l["com.docker.swarm.service.id"] = t.ServiceID
+	l["com.docker.swarm.service.name"] = svcName
+	l["com.docker.swarm.task"] = ""
+	l["com.docker.swarm.task.id"] = t.ID
+	l["com.docker.swarm.task.name"] = name
+	l["com.docker.swarm.node.id"] = t.NodeID
+	return l
+}
+
+// healthcheck is the task's health check over the image's, field by field as Docker merges them.
+func healthcheck(spec *containertypes.HealthConfig, img *image.Image) *containertypes.HealthConfig {
+	var out containertypes.HealthConfig
+	if ih := img.Config.Healthcheck; ih != nil {
+		out = containertypes.HealthConfig{Test: ih.Test, Interval: ih.Interval, Timeout: ih.Timeout,
+			StartPeriod: ih.StartPeriod, StartInterval: ih.StartInterval, Retries: ih.Retries}
+	}
+	if spec != nil {
+		if len(spec.Test) > 0 {
+			out.Test = spec.Test
+		}
+		if spec.Interval != 0 {
+			out.Interval = spec.Interval
+		}
+		if spec.Timeout != 0 {
+			out.Timeout = spec.Timeout
+		}
+		if spec.StartPeriod != 0 {
+			out.StartPeriod = spec.StartPeriod
+		}
+		if spec.StartInterval != 0 {
+			out.StartInterval = spec.StartInterval
+		}
+		if spec.Retries != 0 {
+			out.Retries = spec.Retries
+		}
+	}
+	if len(out.Test) == 0 || out.Test[0] == "NONE" {
+		return nil
+	}
+	return &out
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
