@@ -57,10 +57,8 @@ vet: ## go vet every package
 fmt-check: ## fail on Go files gofmt would change
 	@scripts/check-gofmt.sh
 
-bench-runtime: build ## container runtime benchmarks (integration/bench)
-	@if [ -d integration/bench ]; then \
-		SHOALD_BIN=$(CURDIR)/$(BIN) $(GO) test -tags '$(GOTAGS)' -run '^$$' -bench . ./integration/bench/...; \
-	else echo "bench-runtime: no benchmarks yet (integration/bench)"; fi
+bench-runtime: build ## time service create --replicas 1/10/50 to running, shoald (and dockerd when installed)
+	SHOAL_BENCH=1 SHOALD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -tags '$(GOTAGS)' -run TestRuntimeBenchmark -timeout 30m ./integration/bench/
 
 clean: ## remove build outputs (bin/ and the harness build of shoald in $TMPDIR)
 	rm -rf bin

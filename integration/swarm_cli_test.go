@@ -234,14 +234,28 @@ func TestAPIErrorsRaw(t *testing.T) {
 	}
 }
 
-// TestStateSurvivesSIGKILL: the swarm, its services, networks and task history come back after kill -9.
+// TestStateSurvivesSIGKILL: the swarm, its services, networks and task history come back after kill -9,
+// and the running task containers are adopted, not replaced.
 func TestStateSurvivesSIGKILL(t *testing.T) {
 	d := harness.StartDaemon(t, harness.Options{})
+	reg := harness.StartRegistry(t)
+	imgs := harness.PushImages(t, reg)
 	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1")
 	d.MustDocker(t, "network", "create", "-d", "overlay", "keep")
-	d.MustDocker(t, "service", "create", "-d", "--name", "kept", "--replicas", "0", "--network", "keep", "img:1")
+	d.MustDocker(t, "service", "create", "-d", "--name", "kept", "--replicas", "2", "--network", "keep", imgs["sleeper:1"])
+	waitRunning(t, d, "kept", 2)
 	d.MustDocker(t, "service", "update", "-d", "--env-add", "A=1", "kept")
+	harness.Eventually(t, 90*time.Second, func() (bool, string) {
+		st := d.MustDocker(t, "service", "inspect", "kept", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}")
+		return st == "completed", "update state " + st
+	})
+	waitRunning(t, d, "kept", 2)
 	before := d.MustDocker(t, "service", "inspect", "kept", "--format", "{{.ID}} {{.Version.Index}} {{.Spec.TaskTemplate.ContainerSpec.Env}}")
+	history := d.MustDocker(t, "service", "ps", "-q", "kept")
+	running := d.MustDocker(t, "service", "ps", "-q", "--filter", "desired-state=running", "kept")
+	if n := len(strings.Fields(history)); n != 4 {
+		t.Fatalf("task history before the kill has %d tasks, want 4 (2 running, 2 shut down by the update):\n%s", n, history)
+	}
 	nodeID := d.MustDocker(t, "info", "--format", "{{.Swarm.NodeID}}")
 	d.Kill()
 	d.Start()
@@ -254,6 +268,13 @@ func TestStateSurvivesSIGKILL(t *testing.T) {
 	}
 	if got := d.MustDocker(t, "network", "inspect", "keep", "--format", "{{.Name}}"); got != "keep" {
 		t.Errorf("network after restart: %q", got)
+	}
+	if got := d.MustDocker(t, "service", "ps", "-q", "kept"); got != history {
+		t.Errorf("task history after restart:\n%s\nwant:\n%s", got, history)
+	}
+	waitRunning(t, d, "kept", 2)
+	if got := d.MustDocker(t, "service", "ps", "-q", "--filter", "desired-state=running", "kept"); got != running {
+		t.Errorf("running tasks after restart:\n%s\nwant the same as before:\n%s", got, running)
 	}
 }
 

@@ -2,6 +2,7 @@ package dispatcher
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -37,6 +38,12 @@ func New(st *store.Store, log *slog.Logger) *Dispatcher {
 	return &Dispatcher{st: st, log: log, now: time.Now, lastBeat: map[string]time.Time{}, addresses: map[string]string{}}
 }
 
+func sameJSON(a, b any) bool {
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && string(ja) == string(jb)
+}
+
 // heartbeatPeriod is the cluster's Dispatcher.HeartbeatPeriod (default 5s).
 func (d *Dispatcher) heartbeatPeriod() time.Duration {
 	p := 5 * time.Second
@@ -57,10 +64,14 @@ func (d *Dispatcher) Open(ctx context.Context, nodeID, addr string, desc swarm.N
 		}
 		n := cur.Copy()
 		n.Description = desc
+		n.Description.TLSInfo = cur.Description.TLSInfo
 		n.Status.State = swarm.NodeStateReady
 		n.Status.Message = ""
 		if addr != "" {
 			n.Status.Addr = addr
+		}
+		if sameJSON(n.Description, cur.Description) && n.Status == cur.Status {
+			return nil // a node that reconnects unchanged costs no write (and no version bump)
 		}
 		n.UpdatedAt = tx.Now()
 		return tx.Update(n)

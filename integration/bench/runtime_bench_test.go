@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shoal-project/shoal/integration/harness"
+)
+
+// engine is a daemon the benchmark drives with the stock CLI.
+type engine struct {
+	name   string
+	docker func(t *testing.T, args ...string) string
+}
+
+func TestRuntimeBenchmark(t *testing.T) {
+	if os.Getenv("SHOAL_BENCH") == "" {
+		t.Skip("set SHOAL_BENCH=1 (make bench-runtime) to run the runtime benchmark")
+	}
+	d := harness.StartDaemon(t, harness.Options{SkipContract: true})
+	reg := harness.StartRegistry(t)
+	imgs := harness.PushImages(t, reg)
+	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1")
+	shoal := engine{name: "shoald", docker: func(t *testing.T, args ...string) string { return d.MustDocker(t, args...) }}
+	engines := []engine{shoal}
+	if e, ok := startDockerd(t, imgs["sleeper:1"]); ok {
+		engines = append(engines, e)
+	}
+	image := imgs["sleeper:1"]
+	// pull once so that the figures measure containers, not the registry
+	shoal.docker(t, "service", "create", "-d", "--name", "warm", image)
+	waitReplicas(t, shoal, "warm", 1)
+	shoal.docker(t, "service", "rm", "warm")
+
+	results := map[string]map[int]time.Duration{}
+	sizes := []int{1, 10, 50}
+	for _, e := range engines {
+		results[e.name] = map[int]time.Duration{}
+		for _, n := range sizes {
+			name := fmt.Sprintf("bench%d", n)
+			start := time.Now()
+			e.docker(t, "service", "create", "-d", "--name", name, "--replicas", fmt.Sprint(n), image)
+			waitReplicas(t, e, name, n)
+			results[e.name][n] = time.Since(start)
+			e.docker(t, "service", "rm", name)
+			waitGone(t, e, name)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-10s %8s %14s %18s\n", "engine", "replicas", "to running", "per container")
+	for _, e := range engines {
+		for _, n := range sizes {
+			d := results[e.name][n]
+			fmt.Fprintf(&b, "%-10s %8d %14s %18s\n", e.name, n, d.Round(time.Millisecond), (d / time.Duration(n)).Round(time.Millisecond))
+		}
+	}
+	if len(engines) == 2 {
+		for _, n := range sizes {
+			fmt.Fprintf(&b, "ratio dockerd/shoald at %d replicas: %.2f\n", n, float64(results["dockerd"][n])/float64(results["shoald"][n]))
+		}
+	} else {
+		fmt.Fprintf(&b, "(no dockerd on this machine: apt-get install docker.io to compare)\n")
+	}
+	t.Log(b.String())
+	fmt.Println(b.String())
+}
+
+func waitReplicas(t *testing.T, e engine, name string, n int) {
+	t.Helper()
+	harness.Eventually(t, 5*time.Minute, func() (bool, string) {
+		out := e.docker(t, "service", "ls", "--filter", "name="+name, "--format", "{{.Name}} {{.Replicas}}")
+		for _, l := range strings.Split(out, "\n") {
+			if l == fmt.Sprintf("%s %d/%d", name, n, n) {
+				return true, out
+			}
+		}
+		return false, out
+	})
+}
+
+func waitGone(t *testing.T, e engine, name string) {
+	t.Helper()
+	harness.Eventually(t, 2*time.Minute, func() (bool, string) {
+		out := e.docker(t, "ps", "-q", "--filter", "label=com.docker.swarm.service.name="+name)
+		return strings.TrimSpace(out) == "", out
+	})
+}
+
+// startDockerd runs Debian's dockerd beside shoald, on its own socket and data root, when it is
+// installed, and loads the benchmark image into it (it has no registry access of its own).
+func startDockerd(t *testing.T, image string) (engine, bool) {
+	bin, err := exec.LookPath("dockerd")
+	if err != nil {
+		return engine{}, false
+	}
+	dir := t.TempDir()
+	sock := dir + "/docker.sock"
+	cmd := exec.Command(bin, "-H", "unix://"+sock, "--data-root", dir+"/data", "--exec-root", dir+"/exec",
+		"--pidfile", dir+"/docker.pid", "--bridge", "none", "--iptables=false", "--insecure-registry", strings.Split(image, "/")[0])
+	logf, _ := os.Create(dir + "/dockerd.log")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Logf("dockerd did not start: %v", err)
+		return engine{}, false
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	run := func(t *testing.T, args ...string) string {
+		c := exec.Command("docker", args...)
+		c.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			t.Fatalf("dockerd: docker %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	ok := false
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		c := exec.Command("docker", "version")
+		c.Env = append(os.Environ(), "DOCKER_HOST=unix://"+sock)
+		if c.Run() == nil {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		b, _ := os.ReadFile(dir + "/dockerd.log")
+		t.Logf("dockerd did not answer; its log:\n%s", b)
+		return engine{}, false
+	}
+	run(t, "swarm", "init", "--advertise-addr", "127.0.0.1")
+	run(t, "pull", image)
+	return engine{name: "dockerd", docker: run}, true
+}
