@@ -56,11 +56,10 @@ func (c *Config) MergeFile(path string, explicit bool, setFlags map[string]bool)
 		sort.Strings(conflicts)
 		return fmt.Errorf("unable to configure the Docker daemon with file %s: the following directives are specified both as a flag and in the configuration file: %s", path, strings.Join(conflicts, ", "))
 	}
-	fromFile := Config{}
-	if err := json.Unmarshal(b, &fromFile); err != nil {
+	// flags and file set different directives, so the file's decode onto c sets exactly its own
+	if err := json.Unmarshal(b, c); err != nil {
 		return fmt.Errorf("unable to configure the Docker daemon with file %s: %w", path, err)
 	}
-	merge(c, &fromFile, raw)
 	return nil
 }
 
@@ -76,41 +75,4 @@ func (c *Config) flagValue(name string) any {
 		return c.LogLevel
 	}
 	return "set"
-}
-
-// merge copies the fields the file sets into c.
-func merge(c, f *Config, raw map[string]json.RawMessage) {
-	if _, ok := raw["hosts"]; ok {
-		c.Hosts = f.Hosts
-	}
-	if _, ok := raw["data-root"]; ok {
-		c.DataRoot = f.DataRoot
-	}
-	if _, ok := raw["exec-root"]; ok {
-		c.ExecRoot = f.ExecRoot
-	}
-	if _, ok := raw["log-level"]; ok {
-		c.LogLevel = f.LogLevel
-	}
-	if _, ok := raw["tls"]; ok {
-		c.TLS = f.TLS
-	}
-	if _, ok := raw["tlsverify"]; ok {
-		c.TLSVerify = f.TLSVerify
-	}
-	if _, ok := raw["tlscacert"]; ok {
-		c.TLSCACert = f.TLSCACert
-	}
-	if _, ok := raw["tlscert"]; ok {
-		c.TLSCert = f.TLSCert
-	}
-	if _, ok := raw["tlskey"]; ok {
-		c.TLSKey = f.TLSKey
-	}
-	if _, ok := raw["insecure-registries"]; ok {
-		c.InsecureRegistries = f.InsecureRegistries
-	}
-	if _, ok := raw["experimental"]; ok {
-		c.Experimental = f.Experimental
-	}
 }

@@ -27,6 +27,9 @@ func (e *engine) publishContainerEvents() {
 		attrs := map[string]string{}
 		if c, err := e.parts.runtime.Get(ev.ID); err == nil {
 			attrs["name"] = c.Name
+			if c.Spec.Image != "" {
+				attrs["image"] = c.Spec.Image
+			}
 			for k, v := range c.Spec.Labels {
 				attrs[k] = v
 			}

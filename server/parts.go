@@ -6,16 +6,19 @@ import (
 	"path/filepath"
 
 	"github.com/shoal-project/shoal/runtime/container"
+	"github.com/shoal-project/shoal/runtime/containerapi"
 	"github.com/shoal-project/shoal/runtime/executor"
 	"github.com/shoal-project/shoal/runtime/image"
 	"github.com/shoal-project/shoal/swarm/agent"
 )
 
-// parts are the node-local runtime pieces: image store, container runtime, task executor.
+// parts are the node-local runtime pieces: image store, container runtime, task executor, and
+// the container endpoints over them.
 type parts struct {
-	images   *image.Store
-	runtime  *container.Runtime
-	executor agent.Executor
+	images     *image.Store
+	runtime    *container.Runtime
+	executor   agent.Executor
+	containers *containerapi.Backend
 }
 
 func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(container.Event)) (*parts, error) {
@@ -27,7 +30,9 @@ func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(co
 	if err != nil {
 		return nil, err
 	}
-	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version)}, nil
+	containers := containerapi.New(rt, images)
+	images.SetUsers(containers.ImageUsers) // docker rmi refuses images that containers use
+	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version), containers: containers}, nil
 }
 
 func (p *parts) close() {

@@ -124,6 +124,7 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 		current = member
 	}
 	e.cluster = control.New(mgr, current)
+	e.cluster.SetTaskLogSource(parts.containers)
 	e.closers = append(e.closers, func() {
 		// the membership in force now (init or leave may have changed it)
 		if n, ok := e.cluster.CurrentNode().(*node.Membership); ok && n != nil {
@@ -140,6 +141,7 @@ func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
 		Cluster:       e.cluster,
 		System:        e.system,
 		Images:        e.parts.images,
+		Containers:    e.parts.containers,
 		Events:        e.events,
 		LocalNetworks: e.system,
 		ServerVersion: Version,

@@ -1,0 +1,103 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net/rpc"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/shoal-project/shoal/swarm/agent"
+)
+
+// heartbeatTimeout bounds a heartbeat: a manager that does not answer in time is taken as gone
+// and the session ends.
+const heartbeatTimeout = 10 * time.Second
+
+// clientSession is an agent session over one shoal-rpc connection; it implements agent.Session.
+type clientSession struct {
+	rc     *rpc.Client
+	id     string
+	ctx    context.Context
+	cancel context.CancelFunc
+	out    chan []swarm.Task
+	done   chan struct{}
+	once   sync.Once
+}
+
+var _ agent.Session = (*clientSession)(nil)
+
+func newClientSession(rc *rpc.Client, id string) *clientSession {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []swarm.Task, 1), done: make(chan struct{})}
+	go s.poll()
+	return s
+}
+
+// poll long-polls the task set and delivers each new one; the session ends with the poll.
+func (s *clientSession) poll() {
+	var after uint64
+	for {
+		var r AssignmentsReply
+		err := call(s.ctx, s.rc, "Dispatcher.Assignments", AssignmentsRequest{Session: s.id, After: after}, &r)
+		if err != nil || r.Closed {
+			s.Close()
+			return
+		}
+		if r.Version <= after {
+			continue
+		}
+		after = r.Version
+		tasks := r.Tasks
+		if tasks == nil {
+			tasks = []swarm.Task{}
+		}
+		// keep only the newest set: drop an unread older one
+		select {
+		case <-s.out:
+		default:
+		}
+		s.out <- tasks
+	}
+}
+
+// Assignments implements agent.Session.
+func (s *clientSession) Assignments() <-chan []swarm.Task { return s.out }
+
+// UpdateStatus implements agent.Session.
+func (s *clientSession) UpdateStatus(ctx context.Context, updates []agent.StatusUpdate) error {
+	err := call(ctx, s.rc, "Dispatcher.UpdateStatus", StatusRequest{Session: s.id, Updates: updates}, &Empty{})
+	if endsSession(err) {
+		s.Close()
+	}
+	return err
+}
+
+// Heartbeat implements agent.Session.
+func (s *clientSession) Heartbeat(ctx context.Context) (time.Duration, error) {
+	hctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)
+	defer cancel()
+	var r HeartbeatReply
+	err := call(hctx, s.rc, "Dispatcher.Heartbeat", SessionRequest{Session: s.id}, &r)
+	if endsSession(err) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
+		s.Close()
+	}
+	if err != nil {
+		return 0, err
+	}
+	return r.Period, nil
+}
+
+// Done implements agent.Session.
+func (s *clientSession) Done() <-chan struct{} { return s.done }
+
+// Close implements agent.Session: closing the connection ends the session on the manager.
+func (s *clientSession) Close() {
+	s.once.Do(func() {
+		s.cancel()
+		s.rc.Close()
+		close(s.done)
+	})
+}

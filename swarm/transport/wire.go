@@ -1,0 +1,93 @@
+package transport
+
+import (
+	"time"
+
+	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/shoal-project/shoal/swarm/agent"
+)
+
+// The wire forms of the RPCs (JSON). They are exported because net/rpc requires it; other
+// packages use the typed calls of Client and Join instead.
+
+// Empty is an argument or reply with nothing in it.
+type Empty struct{}
+
+// JoinRequest is CA.Join's argument (shoal-join).
+type JoinRequest struct {
+	Token string
+	// AdvertiseAddr is the channel address the node asks to be reached at (managers); may be empty.
+	AdvertiseAddr string
+	// PublicKey is the node's public key, PKIX DER.
+	PublicKey []byte
+}
+
+// JoinReply is CA.Join's answer: an enrolment, or the leader to ask instead.
+type JoinReply struct {
+	Enrollment
+	Leader string `json:",omitempty"`
+}
+
+// RenewRequest is CA.Renew's argument (shoal-rpc).
+type RenewRequest struct {
+	PublicKey []byte // PKIX DER
+}
+
+// RenewReply is CA.Renew's answer: the new certificate, or the leader to ask instead.
+type RenewReply struct {
+	CertPEM []byte
+	Leader  string `json:",omitempty"`
+}
+
+// AddManagerRequest is Raft.AddManager's argument: the caller (a manager, by its certificate) asks
+// to be a Raft voter at Addr.
+type AddManagerRequest struct {
+	Addr string
+}
+
+// AddManagerReply is Raft.AddManager's answer; Leader is set when the callee does not lead.
+type AddManagerReply struct {
+	Leader string `json:",omitempty"`
+}
+
+// OpenRequest is Dispatcher.Open's argument; the node is the one the certificate names.
+type OpenRequest struct {
+	Description swarm.NodeDescription
+}
+
+// OpenReply is Dispatcher.Open's answer: a session, or the leader to open it with instead.
+type OpenReply struct {
+	Session string `json:",omitempty"`
+	Leader  string `json:",omitempty"`
+}
+
+// SessionRequest names a session opened on the same connection.
+type SessionRequest struct {
+	Session string
+}
+
+// AssignmentsRequest is Dispatcher.Assignments' argument: answer once the task set is newer than After.
+type AssignmentsRequest struct {
+	Session string
+	After   uint64
+}
+
+// AssignmentsReply is the node's whole task set at Version (unchanged when Version equals After:
+// the poll timed out). Closed: the session ended (node removed).
+type AssignmentsReply struct {
+	Version uint64
+	Tasks   []swarm.Task
+	Closed  bool `json:",omitempty"`
+}
+
+// StatusRequest is Dispatcher.UpdateStatus' argument.
+type StatusRequest struct {
+	Session string
+	Updates []agent.StatusUpdate
+}
+
+// HeartbeatReply is Dispatcher.Heartbeat's answer: when to beat next.
+type HeartbeatReply struct {
+	Period time.Duration
+}
