@@ -58,7 +58,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer eng.close()
 
-	handler := routes.New(eng.routesConfig(cfg, log))
+	handler := eng.forwarding(routes.New(eng.routesConfig(cfg, log)))
+	eng.api.set(handler)
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
 	errc := make(chan error, len(listeners))
 	var wg sync.WaitGroup
@@ -93,7 +94,7 @@ type engine struct {
 	containerEvents chan container.Event
 	parts           *parts
 	cluster         *control.Cluster
-	member          *node.Membership
+	api             *lateHandler // the Engine API as served to forwarding managers
 	closers         []func()
 }
 
@@ -107,18 +108,19 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 	e.parts = parts
 	go e.publishContainerEvents()
 	e.closers = append(e.closers, parts.close) // the event goroutine ends with the process
+	e.api = &lateHandler{}
 	mgr := node.NewManager(node.Config{Dir: filepath.Join(cfg.DataRoot, "swarm"), Executor: parts.executor,
 		Logger: log, LeaderLoops: leaderLoops(log), OnChange: func(ev store.Event) {
 			if m, ok := events.FromStore(ev); ok {
 				e.events.Publish(m)
 			}
 		}})
+	mgr.SetAPI(e.api) // what this manager serves to followers that forward to it
 	member, err := mgr.Restore(ctx)
 	if err != nil {
 		e.close()
 		return nil, err
 	}
-	e.member = member
 	var current control.Node
 	if member != nil {
 		current = member
@@ -148,6 +150,42 @@ func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
 		Experimental:  cfg.Experimental,
 		Logger:        log,
 	}
+}
+
+// forwarding sends cluster calls that reach a follower manager to the leader, as dockerd's
+// managers do; everything else is served here.
+func (e *engine) forwarding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mb, ok := e.cluster.CurrentNode().(*node.Membership); ok && mb != nil && mb.ShouldForward(r) {
+			mb.Forward(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// lateHandler is an http.Handler set after it is handed out (the API exists only once the swarm
+// membership it serves has been restored).
+type lateHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (l *lateHandler) set(h http.Handler) {
+	l.mu.Lock()
+	l.h = h
+	l.mu.Unlock()
+}
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	l.mu.RLock()
+	h := l.h
+	l.mu.RUnlock()
+	if h == nil {
+		http.Error(w, `{"message":"the daemon is starting"}`, http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
 }
 
 func (e *engine) close() {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/shoal-project/shoal/swarm/dispatcher"
 	"github.com/shoal-project/shoal/swarm/raft"
 	"github.com/shoal-project/shoal/swarm/store"
+	"github.com/shoal-project/shoal/swarm/transport"
 )
 
 // Loop is a leader-only control loop: it runs until ctx ends.
@@ -43,6 +46,7 @@ type Config struct {
 // Manager is the Lifecycle of this host: it makes, restores and ends memberships.
 type Manager struct {
 	cfg Config
+	api http.Handler // the Engine API, served to other managers that forward to this one
 }
 
 // NewManager makes the lifecycle for a host.
@@ -53,13 +57,28 @@ func NewManager(cfg Config) *Manager {
 	return &Manager{cfg: cfg}
 }
 
-// Membership is one running membership of a swarm.
+// SetAPI gives the Engine API handler that a leader serves to followers forwarding requests. Call it
+// before Restore, Init or Join.
+func (m *Manager) SetAPI(h http.Handler) { m.api = h }
+
+// Membership is one running membership of a swarm: a manager (store, Raft, dispatcher, channel
+// listener, leader loops) or a worker (its identity only), each with its agent.
 type Membership struct {
-	cfg    Config
-	state  state
-	st     *store.Store
-	raft   *raft.Node
-	disp   *dispatcher.Dispatcher
+	cfg   Config
+	api   http.Handler
+	state state
+	creds *transport.Credentials
+	// client reaches the managers: the agent's dispatcher, renewal, manager admission.
+	client *transport.Client
+
+	// manager parts; nil on a worker
+	st      *store.Store
+	raft    *raft.Node
+	disp    *dispatcher.Dispatcher
+	srv     *transport.Server
+	forward *transport.Forwarder
+
+	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -73,38 +92,62 @@ func (m *Manager) Restore(ctx context.Context) (*Membership, error) {
 	if err != nil || s == nil {
 		return nil, err
 	}
-	mb, err := m.start(ctx, *s, false)
+	id, err := loadIdentity(m.cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("restore swarm membership: %w", err)
+	}
+	mb, err := m.start(ctx, *s, id, startRestore)
 	if err != nil {
 		return nil, fmt.Errorf("restore swarm membership: %w", err)
 	}
 	return mb, nil
 }
 
+type startMode int
+
+const (
+	startInit startMode = iota
+	startJoin
+	startRestore
+)
+
 // Init implements control.Lifecycle: a new swarm with this node as its only manager.
 func (m *Manager) Init(ctx context.Context, req swarm.InitRequest) (control.Node, error) {
-	adv, err := advertiseAddr(req.AdvertiseAddr, req.ListenAddr)
+	adv, err := advertiseAddr(req.AdvertiseAddr, req.ListenAddr, "")
 	if err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(m.cfg.Dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(m.cfg.Dir, 0o700); err != nil {
+	if err := resetDir(m.cfg.Dir); err != nil {
 		return nil, err
 	}
 	s := state{NodeID: store.NewID(), ClusterID: store.NewID(), Role: string(swarm.NodeRoleManager),
 		ListenAddr: req.ListenAddr, AdvertiseAddr: adv, DataPathAddr: req.DataPathAddr}
-	mb, err := m.start(ctx, s, true)
+	now := time.Now()
+	root, err := ca.NewRootCA(now)
+	if err != nil {
+		return nil, err
+	}
+	key, keyPEM, err := transport.NewNodeKey()
+	if err != nil {
+		return nil, err
+	}
+	expiry := req.Spec.CAConfig.NodeCertExpiry
+	certPEM, err := root.IssueNodeCert(&key.PublicKey, s.NodeID, ca.OUManager, s.ClusterID, now, expiry)
+	if err != nil {
+		return nil, err
+	}
+	id := identity{certPEM: certPEM, keyPEM: keyPEM, rootPEM: root.CertPEM}
+	mb, err := m.start(ctx, s, id, startInit)
 	if err != nil {
 		os.RemoveAll(m.cfg.Dir)
 		return nil, err
 	}
-	if err := mb.bootstrap(ctx, req); err != nil {
+	if err := mb.bootstrap(ctx, req, root); err != nil {
 		mb.stop()
 		os.RemoveAll(m.cfg.Dir)
 		return nil, err
 	}
-	if err := saveState(m.cfg.Dir, &s); err != nil {
+	if err := persist(m.cfg.Dir, &s, id); err != nil {
 		mb.stop()
 		return nil, err
 	}
@@ -112,9 +155,63 @@ func (m *Manager) Init(ctx context.Context, req swarm.InitRequest) (control.Node
 	return mb, nil
 }
 
-// Join implements control.Lifecycle. Joining other hosts needs the cluster channel.
+// Join implements control.Lifecycle: enrol with a manager using the join token, then run as the
+// role the token grants.
 func (m *Manager) Join(ctx context.Context, req swarm.JoinRequest) (control.Node, error) {
-	return nil, errdefs.NotImplemented(errors.New("joining a swarm is not supported by this node yet"))
+	remote := req.RemoteAddrs[0]
+	if _, _, err := net.SplitHostPort(remote); err != nil {
+		remote = net.JoinHostPort(remote, "2377")
+	}
+	adv, err := advertiseAddr(req.AdvertiseAddr, req.ListenAddr, remote)
+	if err != nil {
+		return nil, err
+	}
+	key, keyPEM, err := transport.NewNodeKey()
+	if err != nil {
+		return nil, err
+	}
+	enr, err := transport.Join(ctx, remote, req.JoinToken, adv, &key.PublicKey)
+	if err != nil {
+		return nil, joinError(err)
+	}
+	if err := resetDir(m.cfg.Dir); err != nil {
+		return nil, err
+	}
+	s := state{NodeID: enr.NodeID, ClusterID: enr.ClusterID, Role: string(enr.Role), ListenAddr: req.ListenAddr,
+		AdvertiseAddr: adv, DataPathAddr: req.DataPathAddr}
+	for _, mgr := range enr.Managers {
+		s.Managers = append(s.Managers, mgr.Addr)
+	}
+	id := identity{certPEM: enr.CertPEM, keyPEM: keyPEM, rootPEM: enr.RootPEM}
+	if err := persist(m.cfg.Dir, &s, id); err != nil {
+		return nil, err
+	}
+	mb, err := m.start(ctx, s, id, startJoin)
+	if err != nil {
+		os.RemoveAll(m.cfg.Dir)
+		return nil, err
+	}
+	return mb, nil
+}
+
+// joinError gives a failed enrolment Docker's class: the manager's gRPC-style answers keep their text.
+func joinError(err error) error {
+	var se *transport.StatusError
+	if errors.As(err, &se) {
+		switch se.Code {
+		case "InvalidArgument", "FailedPrecondition":
+			return errdefs.InvalidParameter(err)
+		case "NotFound":
+			return errdefs.NotFound(err)
+		case "Unavailable":
+			return errdefs.Unavailable(err)
+		}
+		return errdefs.System(err)
+	}
+	if errors.Is(err, ca.ErrWrongCluster) || errors.Is(err, ca.ErrInvalidToken) {
+		return errdefs.InvalidParameter(err)
+	}
+	return errdefs.Unavailable(fmt.Errorf("Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node. (%w)", err))
 }
 
 // Leave implements control.Lifecycle: stop everything and erase the membership's state.
@@ -127,26 +224,87 @@ func (m *Manager) Leave(ctx context.Context, n control.Node) error {
 	return os.RemoveAll(m.cfg.Dir)
 }
 
-func (m *Manager) start(ctx context.Context, s state, bootstrap bool) (*Membership, error) {
-	mb := &Membership{cfg: m.cfg, state: s}
-	mb.st = store.New(nil)
-	rn, err := raft.Open(raft.Config{Dir: filepath.Join(m.cfg.Dir, "raft"), ID: s.NodeID, Addr: s.AdvertiseAddr,
-		Bootstrap: bootstrap, Logger: m.cfg.Logger}, mb.st)
+func resetDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	return os.MkdirAll(dir, 0o700)
+}
+
+func persist(dir string, s *state, id identity) error {
+	if err := saveIdentity(dir, id); err != nil {
+		return err
+	}
+	return saveState(dir, s)
+}
+
+func (m *Manager) start(ctx context.Context, s state, id identity, mode startMode) (*Membership, error) {
+	creds, err := id.credentials()
 	if err != nil {
 		return nil, err
 	}
+	mb := &Membership{cfg: m.cfg, api: m.api, state: s, creds: creds}
+	mb.ctx, mb.cancel = context.WithCancel(context.Background())
+	managers := s.Managers
+	if s.Role == string(swarm.NodeRoleManager) {
+		managers = append([]string{s.AdvertiseAddr}, managers...)
+	}
+	mb.client = transport.NewClient(creds, managers)
+	if s.Role == string(swarm.NodeRoleManager) {
+		if err := mb.startManager(ctx, mode); err != nil {
+			mb.stop()
+			return nil, err
+		}
+	}
+	mb.wg.Add(1)
+	go func() { defer mb.wg.Done(); mb.renewLoop(id) }()
+	if mode != startInit {
+		mb.startAgent()
+	}
+	return mb, nil
+}
+
+// startManager starts the manager half: the channel listener, Raft over it, the dispatcher and CA
+// services, and the leadership loop.
+func (mb *Membership) startManager(ctx context.Context, mode startMode) error {
+	log := mb.cfg.Logger
+	srv, err := transport.Listen(mb.state.ListenAddr, mb.creds)
+	if err != nil {
+		return errdefs.InvalidParameter(fmt.Errorf("failed to listen on remote API address: %w", err))
+	}
+	srv.SetLogger(log)
+	mb.srv = srv
+	trans, err := transport.NewRaftTransport(srv, mb.state.AdvertiseAddr, log)
+	if err != nil {
+		return err
+	}
+	mb.st = store.New(nil)
+	rn, err := raft.Open(raft.Config{Dir: filepath.Join(mb.cfg.Dir, "raft"), ID: mb.state.NodeID, Addr: mb.state.AdvertiseAddr,
+		Transport: trans, Bootstrap: mode == startInit, Logger: log}, mb.st)
+	if err != nil {
+		return err
+	}
 	mb.raft = rn
 	mb.st.SetProposer(rn)
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := rn.WaitLeader(wctx); err != nil {
-		rn.Shutdown()
-		return nil, fmt.Errorf("raft: no leader: %w", err)
+	mb.disp = dispatcher.New(mb.st, log)
+	srv.SetLeadership(rn)
+	srv.ServeDispatcher(mb.disp)
+	srv.ServeEnroller(&enroller{st: mb.st, raft: rn})
+	srv.ServeMembers(members{raft: rn})
+	if mb.api != nil {
+		srv.ServeAPI(mb.api)
 	}
-	mb.disp = dispatcher.New(mb.st, m.cfg.Logger)
-	rctx, rcancel := context.WithCancel(context.Background())
-	mb.cancel = rcancel
-	if m.cfg.OnChange != nil {
+	mb.forward = transport.NewForwarder(mb.creds, rn.LeaderAddr)
+	if mode == startJoin {
+		// ask the leader to make this manager a voter; it then replicates the store here
+		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := mb.client.AddManager(actx, mb.state.AdvertiseAddr)
+		cancel()
+		if err != nil {
+			return joinError(err)
+		}
+	}
+	if mb.cfg.OnChange != nil {
 		changes, stopWatch := mb.st.Watch()
 		mb.wg.Add(1)
 		go func() {
@@ -155,19 +313,29 @@ func (m *Manager) start(ctx context.Context, s state, bootstrap bool) (*Membersh
 			for {
 				select {
 				case ev := <-changes:
-					m.cfg.OnChange(ev)
-				case <-rctx.Done():
+					mb.cfg.OnChange(ev)
+				case <-mb.ctx.Done():
 					return
 				}
 			}
 		}()
 	}
-	mb.wg.Add(1)
-	go func() { defer mb.wg.Done(); mb.leadership(rctx) }()
-	if !bootstrap {
-		mb.startAgent()
+	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	hasCluster := func() bool {
+		if mode == startInit {
+			return true // bootstrap writes the cluster next
+		}
+		var ok bool
+		mb.st.View(func(tx store.ReadTx) { ok = tx.GetCluster() != nil })
+		return ok
 	}
-	return mb, nil
+	if err := rn.WaitReady(wctx, hasCluster); err != nil && mode != startRestore {
+		return fmt.Errorf("raft: not ready: %w", err)
+	}
+	mb.wg.Add(1)
+	go func() { defer mb.wg.Done(); mb.leadership(mb.ctx) }()
+	return nil
 }
 
 // leadership runs the leader loops while this manager leads.
@@ -188,7 +356,7 @@ func (mb *Membership) leadership(ctx context.Context) {
 		}
 		lctx, cancel := context.WithCancel(ctx)
 		stop = cancel
-		loops := []Loop{loopFunc(mb.disp.RunHeartbeatChecks)}
+		loops := []Loop{loopFunc(mb.disp.RunHeartbeatChecks), managerStatusLoop{st: mb.st, raft: mb.raft, self: mb.state.NodeID}}
 		if mb.cfg.LeaderLoops != nil {
 			loops = append(loops, mb.cfg.LeaderLoops(mb.st)...)
 		}
@@ -223,17 +391,49 @@ type loopFunc func(ctx context.Context) error
 
 func (f loopFunc) Run(ctx context.Context) error { return f(ctx) }
 
+// startAgent runs this node's agent; it reaches the dispatcher over the channel, like any node's.
 func (mb *Membership) startAgent() {
 	if mb.cfg.Executor == nil {
 		return
 	}
-	a := agent.New(agent.Config{NodeID: mb.state.NodeID, Executor: mb.cfg.Executor,
-		Dispatcher: dispatcher.Local{D: mb.disp, Addr: hostOf(mb.state.AdvertiseAddr)}, Logger: mb.cfg.Logger})
-	ctx, cancel := context.WithCancel(context.Background())
-	prev := mb.cancel
-	mb.cancel = func() { cancel(); prev() }
+	a := agent.New(agent.Config{NodeID: mb.state.NodeID, Executor: mb.cfg.Executor, Dispatcher: mb.client, Logger: mb.cfg.Logger})
 	mb.wg.Add(1)
-	go func() { defer mb.wg.Done(); a.Run(ctx) }()
+	go func() { defer mb.wg.Done(); a.Run(mb.ctx) }()
+}
+
+// renewLoop renews the node certificate once two thirds of its life have passed.
+func (mb *Membership) renewLoop(id identity) {
+	for {
+		notAfter, err := id.notAfter()
+		if err != nil {
+			return
+		}
+		wait := time.Until(notAfter) / 3
+		if wait < time.Minute {
+			wait = time.Minute
+		}
+		select {
+		case <-mb.ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		key, keyPEM, err := transport.NewNodeKey()
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(mb.ctx, time.Minute)
+		certPEM, err := mb.client.Renew(ctx, &key.PublicKey)
+		cancel()
+		if err != nil {
+			mb.cfg.Logger.Warn("node certificate renewal failed", "err", err)
+			continue
+		}
+		if err := mb.creds.Update(certPEM, keyPEM); err != nil {
+			continue
+		}
+		id.certPEM, id.keyPEM = certPEM, keyPEM
+		saveIdentity(mb.cfg.Dir, id)
+	}
 }
 
 func (mb *Membership) stop() {
@@ -241,15 +441,21 @@ func (mb *Membership) stop() {
 		mb.cancel()
 	}
 	mb.wg.Wait()
+	if mb.forward != nil {
+		mb.forward.Close()
+	}
 	if mb.raft != nil {
 		mb.raft.Shutdown()
+	}
+	if mb.srv != nil {
+		mb.srv.Close()
 	}
 }
 
 // Close stops the membership without erasing it (shoald shutting down).
 func (mb *Membership) Close() { mb.stop() }
 
-// Store implements control.Node.
+// Store implements control.Node: nil on a worker.
 func (mb *Membership) Store() *store.Store { return mb.st }
 
 // NodeID implements control.Node.
@@ -260,38 +466,85 @@ func (mb *Membership) Addr() string { return mb.state.AdvertiseAddr }
 
 // RemoteManagers implements control.Node.
 func (mb *Membership) RemoteManagers() []swarm.Peer {
-	servers, err := mb.raft.Servers()
-	if err != nil {
-		return nil
-	}
 	out := []swarm.Peer{}
-	for _, s := range servers {
-		out = append(out, swarm.Peer{NodeID: string(s.ID), Addr: string(s.Address)})
+	if mb.raft != nil {
+		servers, err := mb.raft.Servers()
+		if err == nil {
+			for _, s := range servers {
+				out = append(out, swarm.Peer{NodeID: string(s.ID), Addr: string(s.Address)})
+			}
+			return out
+		}
+	}
+	for _, a := range mb.client.Managers() {
+		out = append(out, swarm.Peer{Addr: a})
 	}
 	return out
 }
 
 // RaftMembers implements control.Node.
 func (mb *Membership) RaftMembers() (reachable, unreachable int) {
+	if mb.raft == nil {
+		return 0, 0
+	}
 	servers, err := mb.raft.Servers()
 	if err != nil {
 		return 1, 0
 	}
-	return len(servers), 0
+	down := mb.raft.Unreachable()
+	for _, s := range servers {
+		if down[string(s.ID)] {
+			unreachable++
+		} else {
+			reachable++
+		}
+	}
+	return reachable, unreachable
+}
+
+// clusterPaths are the Engine API paths a follower manager forwards to the leader.
+var clusterPaths = []string{"/swarm", "/services", "/tasks", "/nodes", "/secrets", "/configs", "/networks"}
+
+// localSwarmCalls act on this node itself and are never forwarded.
+var localSwarmCalls = map[string]bool{"/swarm/init": true, "/swarm/join": true, "/swarm/leave": true, "/swarm/unlock": true}
+
+// ShouldForward tells whether an API request must go to the leader: a cluster call on a manager that
+// does not lead, which no other manager has forwarded already.
+func (mb *Membership) ShouldForward(r *http.Request) bool {
+	if mb.raft == nil || mb.raft.IsLeader() || transport.ForwardedBy(r) != "" {
+		return false
+	}
+	p := stripVersion(r.URL.Path)
+	if localSwarmCalls[p] {
+		return false
+	}
+	for _, c := range clusterPaths {
+		if p == c || strings.HasPrefix(p, c+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Forward sends a request to the leader over the cluster channel and copies its answer back.
+func (mb *Membership) Forward(w http.ResponseWriter, r *http.Request) { mb.forward.ServeHTTP(w, r) }
+
+func stripVersion(p string) string {
+	if strings.HasPrefix(p, "/v1.") {
+		if i := strings.IndexByte(p[1:], '/'); i >= 0 {
+			return p[i+1:]
+		}
+	}
+	return p
 }
 
 // bootstrap writes the first objects of a new swarm: the cluster, this node, the ingress network.
-func (mb *Membership) bootstrap(ctx context.Context, req swarm.InitRequest) error {
+func (mb *Membership) bootstrap(ctx context.Context, req swarm.InitRequest, root *ca.RootCA) error {
 	desc, err := mb.describe(ctx)
 	if err != nil {
 		return err
 	}
 	return mb.st.Update(ctx, func(tx store.Tx) error {
-		now := tx.Now()
-		root, err := ca.NewRootCA(now)
-		if err != nil {
-			return err
-		}
 		cl := &store.Cluster{RootCAKey: root.KeyPEM}
 		cl.ID = mb.state.ClusterID
 		cl.Spec = req.Spec
@@ -335,8 +588,9 @@ func (mb *Membership) describe(ctx context.Context) (swarm.NodeDescription, erro
 	return mb.cfg.Executor.Describe(ctx)
 }
 
-// advertiseAddr picks the address to advertise as host:port.
-func advertiseAddr(adv, listen string) (string, error) {
+// advertiseAddr picks the address to advertise as host:port: the one given, else the listen address
+// when it names a host, else the source address towards remote (joining) or of the default route.
+func advertiseAddr(adv, listen, remote string) (string, error) {
 	_, lport, err := net.SplitHostPort(listen)
 	if err != nil {
 		lport = "2377"
@@ -359,7 +613,11 @@ func advertiseAddr(adv, listen string) (string, error) {
 	if ip := net.ParseIP(lhost); ip != nil && !ip.IsUnspecified() {
 		return listen, nil
 	}
-	ip, err := defaultRouteIP()
+	target := remote
+	if target == "" {
+		target = "198.18.0.1:9" // a route lookup only: a UDP "connect" sends nothing
+	}
+	ip, err := sourceIP(target)
 	if err != nil {
 		return "", errdefs.InvalidParameter(errors.New("could not choose an IP address to advertise since this system has no default route; use --advertise-addr"))
 	}
@@ -376,9 +634,9 @@ func interfaceIP(ifc *net.Interface) string {
 	return ""
 }
 
-// defaultRouteIP finds the source address of the default route without sending anything.
-func defaultRouteIP() (string, error) {
-	c, err := net.Dial("udp4", "198.18.0.1:9")
+// sourceIP finds the local address the kernel would use towards addr, without sending anything.
+func sourceIP(addr string) (string, error) {
+	c, err := net.Dial("udp4", addr)
 	if err != nil {
 		return "", err
 	}

@@ -14,7 +14,8 @@ type state struct {
 	Role          string
 	ListenAddr    string
 	AdvertiseAddr string
-	DataPathAddr  string `json:",omitempty"`
+	DataPathAddr  string   `json:",omitempty"`
+	Managers      []string `json:",omitempty"` // managers' channel addresses last known (workers)
 }
 
 const stateFile = "state.json"

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -43,6 +44,10 @@ type Config struct {
 
 // Node is one manager's Raft member.
 type Node struct {
+	mu          sync.Mutex
+	unreachable map[string]bool
+	done        chan struct{}
+
 	r     *hraft.Raft
 	logs  *raftboltdb.BoltStore
 	trans hraft.Transport
@@ -104,7 +109,9 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 		logs.Close()
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
-	return &Node{r: r, logs: logs, trans: trans, st: st, log: cfg.Logger}, nil
+	n := &Node{r: r, logs: logs, trans: trans, st: st, log: cfg.Logger, unreachable: map[string]bool{}, done: make(chan struct{})}
+	n.observe()
+	return n, nil
 }
 
 // Propose implements store.Proposer: it appends p to the log and waits until it is applied here.
@@ -158,6 +165,72 @@ func deadline(ctx context.Context) time.Time {
 	return time.Now().Add(30 * time.Second)
 }
 
+// WaitReady waits until a leader is known and this member's store is current: on the leader, a
+// barrier; on a follower, until it has applied what it holds and ready(), which the caller uses to
+// check the store it expects (e.g. that the cluster object arrived), says yes.
+func (n *Node) WaitReady(ctx context.Context, ready func() bool) error {
+	for {
+		if n.IsLeader() {
+			if err := n.r.Barrier(time.Until(deadline(ctx))).Error(); err == nil && ready() {
+				return nil
+			}
+		} else if n.Leader() != "" && n.r.AppliedIndex() >= n.r.LastIndex() && ready() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Unreachable lists the voters the leader has failed to reach lately (leader only).
+func (n *Node) Unreachable() map[string]bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make(map[string]bool, len(n.unreachable))
+	for k, v := range n.unreachable {
+		out[k] = v
+	}
+	return out
+}
+
+// observe keeps Unreachable current from Raft's heartbeat observations.
+func (n *Node) observe() {
+	ch := make(chan hraft.Observation, 64)
+	obs := hraft.NewObserver(ch, false, func(o *hraft.Observation) bool {
+		switch o.Data.(type) {
+		case hraft.FailedHeartbeatObservation, hraft.ResumedHeartbeatObservation, hraft.PeerObservation:
+			return true
+		}
+		return false
+	})
+	n.r.RegisterObserver(obs)
+	go func() {
+		defer n.r.DeregisterObserver(obs)
+		for {
+			select {
+			case o := <-ch:
+				n.mu.Lock()
+				switch d := o.Data.(type) {
+				case hraft.FailedHeartbeatObservation:
+					n.unreachable[string(d.PeerID)] = true
+				case hraft.ResumedHeartbeatObservation:
+					delete(n.unreachable, string(d.PeerID))
+				case hraft.PeerObservation:
+					if d.Removed {
+						delete(n.unreachable, string(d.Peer.ID))
+					}
+				}
+				n.mu.Unlock()
+			case <-n.done:
+				return
+			}
+		}
+	}()
+}
+
 // IsLeader tells whether this node leads now.
 func (n *Node) IsLeader() bool { return n.r.State() == hraft.Leader }
 
@@ -193,6 +266,7 @@ func (n *Node) Snapshot() error { return n.r.Snapshot().Error() }
 
 // Shutdown stops the member and closes its files.
 func (n *Node) Shutdown() error {
+	close(n.done)
 	err := n.r.Shutdown().Error()
 	if c, ok := n.trans.(io.Closer); ok {
 		c.Close()
