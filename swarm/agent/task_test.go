@@ -25,6 +25,7 @@ func TestNextStep(t *testing.T) {
 		want              step
 	}{
 		{assigned, running, false, stepAccept},
+		{assigned, ready, false, stepIdle}, // held for its restart delay
 		{swarm.TaskStateAccepted, running, false, stepPrepare},
 		{ready, running, false, stepStart},
 		{ready, ready, false, stepIdle}, // held prepared
