@@ -146,6 +146,12 @@ func (c *Cluster) UpdateNode(ctx context.Context, ref string, version uint64, sp
 			if managers <= 1 {
 				return errdefs.InvalidParameter(errors.New("rpc error: code = FailedPrecondition desc = attempting to demote the last manager of the swarm"))
 			}
+			if n := c.CurrentNode(); n != nil {
+				reachable, unreachable := n.RaftMembers()
+				if losesQuorum(reachable, unreachable, cur.ManagerStatus) {
+					return errdefs.InvalidParameter(errors.New("rpc error: code = FailedPrecondition desc = can't remove member from the raft: this would result in a loss of quorum"))
+				}
+			}
 		}
 		n := cur.Copy()
 		n.Version.Index = version
@@ -180,4 +186,18 @@ func (c *Cluster) RemoveNode(ctx context.Context, ref string, force bool) error 
 		return tx.Delete(store.KindNode, n.ID)
 	})
 	return storeError(err)
+}
+
+// losesQuorum tells whether taking one manager (with status ms) out of a Raft of reachable and
+// unreachable members leaves fewer reachable members than the smaller Raft's quorum.
+func losesQuorum(reachable, unreachable int, ms *swarm.ManagerStatus) bool {
+	total := reachable + unreachable
+	if total == 0 {
+		return false
+	}
+	left := reachable
+	if ms == nil || ms.Reachability != swarm.ReachabilityUnreachable {
+		left--
+	}
+	return left < (total-1)/2+1
 }

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -72,4 +73,27 @@ func (id identity) notAfter() (time.Time, error) {
 		return time.Time{}, err
 	}
 	return c.NotAfter, nil
+}
+
+func parseKey(keyPEM []byte) (*ecdsa.PrivateKey, error) {
+	b, _ := pem.Decode(keyPEM)
+	if b == nil {
+		return nil, errors.New("node: no key in PEM")
+	}
+	return x509.ParseECPrivateKey(b.Bytes)
+}
+
+func newKey() (*ecdsa.PrivateKey, []byte, error) { return transport.NewNodeKey() }
+
+// certLife is the whole validity of the identity's certificate.
+func certLife(id identity) time.Duration {
+	b, _ := pem.Decode(id.certPEM)
+	if b == nil {
+		return 0
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		return 0
+	}
+	return c.NotAfter.Sub(c.NotBefore)
 }

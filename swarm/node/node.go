@@ -62,25 +62,39 @@ func NewManager(cfg Config) *Manager {
 func (m *Manager) SetAPI(h http.Handler) { m.api = h }
 
 // Membership is one running membership of a swarm: a manager (store, Raft, dispatcher, channel
-// listener, leader loops) or a worker (its identity only), each with its agent.
+// listener, leader loops) or a worker (its identity only), each with its agent. A node's role can
+// change while it runs (promote, demote): the manager half starts and stops with it.
 type Membership struct {
 	cfg   Config
 	api   http.Handler
-	state state
 	creds *transport.Credentials
 	// client reaches the managers: the agent's dispatcher, renewal, manager admission.
 	client *transport.Client
 
-	// manager parts; nil on a worker
+	mu    sync.RWMutex
+	state state
+	mgr   *managerParts // nil on a worker
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// managerParts are what a node runs while it is a manager.
+type managerParts struct {
 	st      *store.Store
 	raft    *raft.Node
 	disp    *dispatcher.Dispatcher
 	srv     *transport.Server
 	forward *transport.Forwarder
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+func (mb *Membership) manager() *managerParts {
+	mb.mu.RLock()
+	defer mb.mu.RUnlock()
+	return mb.mgr
 }
 
 var _ control.Lifecycle = (*Manager)(nil)
@@ -251,13 +265,15 @@ func (m *Manager) start(ctx context.Context, s state, id identity, mode startMod
 	}
 	mb.client = transport.NewClient(creds, managers)
 	if s.Role == string(swarm.NodeRoleManager) {
-		if err := mb.startManager(ctx, mode); err != nil {
+		mgr, err := mb.startManager(ctx, mode)
+		if err != nil {
 			mb.stop()
 			return nil, err
 		}
+		mb.mgr = mgr
 	}
 	mb.wg.Add(1)
-	go func() { defer mb.wg.Done(); mb.renewLoop(id) }()
+	go func() { defer mb.wg.Done(); mb.identityLoop(id) }()
 	if mode != startInit {
 		mb.startAgent()
 	}
@@ -266,80 +282,107 @@ func (m *Manager) start(ctx context.Context, s state, id identity, mode startMod
 
 // startManager starts the manager half: the channel listener, Raft over it, the dispatcher and CA
 // services, and the leadership loop.
-func (mb *Membership) startManager(ctx context.Context, mode startMode) error {
+func (mb *Membership) startManager(ctx context.Context, mode startMode) (*managerParts, error) {
 	log := mb.cfg.Logger
-	srv, err := transport.Listen(mb.state.ListenAddr, mb.creds)
+	mb.mu.RLock()
+	s := mb.state
+	mb.mu.RUnlock()
+	m := &managerParts{}
+	mctx, cancel := context.WithCancel(mb.ctx)
+	m.cancel = cancel
+	fail := func(err error) (*managerParts, error) {
+		m.stop()
+		return nil, err
+	}
+	srv, err := transport.Listen(s.ListenAddr, mb.creds)
 	if err != nil {
-		return errdefs.InvalidParameter(fmt.Errorf("failed to listen on remote API address: %w", err))
+		return fail(errdefs.InvalidParameter(fmt.Errorf("failed to listen on remote API address: %w", err)))
 	}
 	srv.SetLogger(log)
-	mb.srv = srv
-	trans, err := transport.NewRaftTransport(srv, mb.state.AdvertiseAddr, log)
+	m.srv = srv
+	trans, err := transport.NewRaftTransport(srv, s.AdvertiseAddr, log)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	mb.st = store.New(nil)
-	rn, err := raft.Open(raft.Config{Dir: filepath.Join(mb.cfg.Dir, "raft"), ID: mb.state.NodeID, Addr: mb.state.AdvertiseAddr,
-		Transport: trans, Bootstrap: mode == startInit, Logger: log}, mb.st)
+	m.st = store.New(nil)
+	rn, err := raft.Open(raft.Config{Dir: filepath.Join(mb.cfg.Dir, "raft"), ID: s.NodeID, Addr: s.AdvertiseAddr,
+		Transport: trans, Bootstrap: mode == startInit, Logger: log}, m.st)
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	mb.raft = rn
-	mb.st.SetProposer(rn)
-	mb.disp = dispatcher.New(mb.st, log)
+	m.raft = rn
+	m.st.SetProposer(rn)
+	m.disp = dispatcher.New(m.st, log)
 	srv.SetLeadership(rn)
-	srv.ServeDispatcher(mb.disp)
-	srv.ServeEnroller(&enroller{st: mb.st, raft: rn})
+	srv.ServeDispatcher(m.disp)
+	srv.ServeEnroller(&enroller{st: m.st, raft: rn})
 	srv.ServeMembers(members{raft: rn})
 	if mb.api != nil {
 		srv.ServeAPI(mb.api)
 	}
-	mb.forward = transport.NewForwarder(mb.creds, rn.LeaderAddr)
+	m.forward = transport.NewForwarder(mb.creds, rn.LeaderAddr)
 	if mode == startJoin {
 		// ask the leader to make this manager a voter; it then replicates the store here
 		actx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := mb.client.AddManager(actx, mb.state.AdvertiseAddr)
+		err := mb.client.AddManager(actx, s.AdvertiseAddr)
 		cancel()
 		if err != nil {
-			return joinError(err)
+			return fail(joinError(err))
 		}
 	}
 	if mb.cfg.OnChange != nil {
-		changes, stopWatch := mb.st.Watch()
-		mb.wg.Add(1)
+		changes, stopWatch := m.st.Watch()
+		m.wg.Add(1)
 		go func() {
-			defer mb.wg.Done()
+			defer m.wg.Done()
 			defer stopWatch()
 			for {
 				select {
 				case ev := <-changes:
 					mb.cfg.OnChange(ev)
-				case <-mb.ctx.Done():
+				case <-mctx.Done():
 					return
 				}
 			}
 		}()
 	}
-	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	defer wcancel()
 	hasCluster := func() bool {
 		if mode == startInit {
 			return true // bootstrap writes the cluster next
 		}
 		var ok bool
-		mb.st.View(func(tx store.ReadTx) { ok = tx.GetCluster() != nil })
+		m.st.View(func(tx store.ReadTx) { ok = tx.GetCluster() != nil })
 		return ok
 	}
 	if err := rn.WaitReady(wctx, hasCluster); err != nil && mode != startRestore {
-		return fmt.Errorf("raft: not ready: %w", err)
+		return fail(fmt.Errorf("raft: not ready: %w", err))
 	}
-	mb.wg.Add(1)
-	go func() { defer mb.wg.Done(); mb.leadership(mb.ctx) }()
-	return nil
+	m.wg.Add(1)
+	go func() { defer m.wg.Done(); mb.leadership(mctx, m) }()
+	return m, nil
+}
+
+// stop ends the manager half of a node.
+func (m *managerParts) stop() {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	m.wg.Wait()
+	if m.forward != nil {
+		m.forward.Close()
+	}
+	if m.raft != nil {
+		m.raft.Shutdown()
+	}
+	if m.srv != nil {
+		m.srv.Close()
+	}
 }
 
 // leadership runs the leader loops while this manager leads.
-func (mb *Membership) leadership(ctx context.Context) {
+func (mb *Membership) leadership(ctx context.Context, m *managerParts) {
 	var stop context.CancelFunc
 	var wg sync.WaitGroup
 	end := func() {
@@ -356,9 +399,10 @@ func (mb *Membership) leadership(ctx context.Context) {
 		}
 		lctx, cancel := context.WithCancel(ctx)
 		stop = cancel
-		loops := []Loop{loopFunc(mb.disp.RunHeartbeatChecks), managerStatusLoop{st: mb.st, raft: mb.raft, self: mb.state.NodeID}}
+		loops := []Loop{loopFunc(m.disp.RunHeartbeatChecks), managerStatusLoop{st: m.st, raft: m.raft, self: m.raft.ID()},
+			raftMembershipLoop{st: m.st, raft: m.raft}}
 		if mb.cfg.LeaderLoops != nil {
-			loops = append(loops, mb.cfg.LeaderLoops(mb.st)...)
+			loops = append(loops, mb.cfg.LeaderLoops(m.st)...)
 		}
 		for _, l := range loops {
 			wg.Add(1)
@@ -370,14 +414,14 @@ func (mb *Membership) leadership(ctx context.Context) {
 			}(l)
 		}
 	}
-	if mb.raft.IsLeader() {
+	if m.raft.IsLeader() {
 		lead()
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case leader := <-mb.raft.LeaderCh():
+		case leader := <-m.raft.LeaderCh():
 			if leader {
 				lead()
 			} else {
@@ -396,44 +440,9 @@ func (mb *Membership) startAgent() {
 	if mb.cfg.Executor == nil {
 		return
 	}
-	a := agent.New(agent.Config{NodeID: mb.state.NodeID, Executor: mb.cfg.Executor, Dispatcher: mb.client, Logger: mb.cfg.Logger})
+	a := agent.New(agent.Config{NodeID: mb.NodeID(), Executor: mb.cfg.Executor, Dispatcher: mb.client, Logger: mb.cfg.Logger})
 	mb.wg.Add(1)
 	go func() { defer mb.wg.Done(); a.Run(mb.ctx) }()
-}
-
-// renewLoop renews the node certificate once two thirds of its life have passed.
-func (mb *Membership) renewLoop(id identity) {
-	for {
-		notAfter, err := id.notAfter()
-		if err != nil {
-			return
-		}
-		wait := time.Until(notAfter) / 3
-		if wait < time.Minute {
-			wait = time.Minute
-		}
-		select {
-		case <-mb.ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		key, keyPEM, err := transport.NewNodeKey()
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(mb.ctx, time.Minute)
-		certPEM, err := mb.client.Renew(ctx, &key.PublicKey)
-		cancel()
-		if err != nil {
-			mb.cfg.Logger.Warn("node certificate renewal failed", "err", err)
-			continue
-		}
-		if err := mb.creds.Update(certPEM, keyPEM); err != nil {
-			continue
-		}
-		id.certPEM, id.keyPEM = certPEM, keyPEM
-		saveIdentity(mb.cfg.Dir, id)
-	}
 }
 
 func (mb *Membership) stop() {
@@ -441,14 +450,12 @@ func (mb *Membership) stop() {
 		mb.cancel()
 	}
 	mb.wg.Wait()
-	if mb.forward != nil {
-		mb.forward.Close()
-	}
-	if mb.raft != nil {
-		mb.raft.Shutdown()
-	}
-	if mb.srv != nil {
-		mb.srv.Close()
+	mb.mu.Lock()
+	m := mb.mgr
+	mb.mgr = nil
+	mb.mu.Unlock()
+	if m != nil {
+		m.stop()
 	}
 }
 
@@ -456,19 +463,32 @@ func (mb *Membership) stop() {
 func (mb *Membership) Close() { mb.stop() }
 
 // Store implements control.Node: nil on a worker.
-func (mb *Membership) Store() *store.Store { return mb.st }
+func (mb *Membership) Store() *store.Store {
+	if m := mb.manager(); m != nil {
+		return m.st
+	}
+	return nil
+}
 
 // NodeID implements control.Node.
-func (mb *Membership) NodeID() string { return mb.state.NodeID }
+func (mb *Membership) NodeID() string {
+	mb.mu.RLock()
+	defer mb.mu.RUnlock()
+	return mb.state.NodeID
+}
 
 // Addr implements control.Node.
-func (mb *Membership) Addr() string { return mb.state.AdvertiseAddr }
+func (mb *Membership) Addr() string {
+	mb.mu.RLock()
+	defer mb.mu.RUnlock()
+	return mb.state.AdvertiseAddr
+}
 
 // RemoteManagers implements control.Node.
 func (mb *Membership) RemoteManagers() []swarm.Peer {
 	out := []swarm.Peer{}
-	if mb.raft != nil {
-		servers, err := mb.raft.Servers()
+	if m := mb.manager(); m != nil {
+		servers, err := m.raft.Servers()
 		if err == nil {
 			for _, s := range servers {
 				out = append(out, swarm.Peer{NodeID: string(s.ID), Addr: string(s.Address)})
@@ -484,14 +504,15 @@ func (mb *Membership) RemoteManagers() []swarm.Peer {
 
 // RaftMembers implements control.Node.
 func (mb *Membership) RaftMembers() (reachable, unreachable int) {
-	if mb.raft == nil {
+	m := mb.manager()
+	if m == nil {
 		return 0, 0
 	}
-	servers, err := mb.raft.Servers()
+	servers, err := m.raft.Servers()
 	if err != nil {
 		return 1, 0
 	}
-	down := mb.raft.Unreachable()
+	down := m.raft.Unreachable()
 	for _, s := range servers {
 		if down[string(s.ID)] {
 			unreachable++
@@ -511,7 +532,8 @@ var localSwarmCalls = map[string]bool{"/swarm/init": true, "/swarm/join": true, 
 // ShouldForward tells whether an API request must go to the leader: a cluster call on a manager that
 // does not lead, which no other manager has forwarded already.
 func (mb *Membership) ShouldForward(r *http.Request) bool {
-	if mb.raft == nil || mb.raft.IsLeader() || transport.ForwardedBy(r) != "" {
+	m := mb.manager()
+	if m == nil || m.raft.IsLeader() || transport.ForwardedBy(r) != "" {
 		return false
 	}
 	p := stripVersion(r.URL.Path)
@@ -527,7 +549,14 @@ func (mb *Membership) ShouldForward(r *http.Request) bool {
 }
 
 // Forward sends a request to the leader over the cluster channel and copies its answer back.
-func (mb *Membership) Forward(w http.ResponseWriter, r *http.Request) { mb.forward.ServeHTTP(w, r) }
+func (mb *Membership) Forward(w http.ResponseWriter, r *http.Request) {
+	m := mb.manager()
+	if m == nil {
+		http.Error(w, `{"message":"This node is not a swarm manager."}`, http.StatusServiceUnavailable)
+		return
+	}
+	m.forward.ServeHTTP(w, r)
+}
 
 func stripVersion(p string) string {
 	if strings.HasPrefix(p, "/v1.") {
@@ -544,7 +573,7 @@ func (mb *Membership) bootstrap(ctx context.Context, req swarm.InitRequest, root
 	if err != nil {
 		return err
 	}
-	return mb.st.Update(ctx, func(tx store.Tx) error {
+	return mb.manager().st.Update(ctx, func(tx store.Tx) error {
 		cl := &store.Cluster{RootCAKey: root.KeyPEM}
 		cl.ID = mb.state.ClusterID
 		cl.Spec = req.Spec

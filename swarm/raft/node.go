@@ -44,6 +44,7 @@ type Config struct {
 
 // Node is one manager's Raft member.
 type Node struct {
+	id          string
 	mu          sync.Mutex
 	unreachable map[string]bool
 	done        chan struct{}
@@ -109,7 +110,7 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 		logs.Close()
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
-	n := &Node{r: r, logs: logs, trans: trans, st: st, log: cfg.Logger, unreachable: map[string]bool{}, done: make(chan struct{})}
+	n := &Node{id: cfg.ID, r: r, logs: logs, trans: trans, st: st, log: cfg.Logger, unreachable: map[string]bool{}, done: make(chan struct{})}
 	n.observe()
 	return n, nil
 }
@@ -230,6 +231,17 @@ func (n *Node) observe() {
 		}
 	}()
 }
+
+// ID is this member's server ID (the swarm node ID).
+func (n *Node) ID() string { return n.id }
+
+// RemoveServer takes a member out of the Raft configuration (leader only).
+func (n *Node) RemoveServer(id string, timeout time.Duration) error {
+	return n.r.RemoveServer(hraft.ServerID(id), 0, timeout).Error()
+}
+
+// TransferLeadership hands leadership to another member (leader only).
+func (n *Node) TransferLeadership() error { return n.r.LeadershipTransfer().Error() }
 
 // IsLeader tells whether this node leads now.
 func (n *Node) IsLeader() bool { return n.r.State() == hraft.Leader }
