@@ -47,6 +47,7 @@ type Cluster struct {
 	node Node // nil when not in a swarm
 
 	lifecycle Lifecycle
+	logs      TaskLogSource // nil until SetTaskLogSource
 }
 
 // Lifecycle starts and stops this node's swarm membership; implemented by swarm/node.
@@ -55,6 +56,9 @@ type Lifecycle interface {
 	Init(ctx context.Context, req swarm.InitRequest) (Node, error)
 	// Join joins an existing swarm.
 	Join(ctx context.Context, req swarm.JoinRequest) (Node, error)
+	// ForceNewCluster restarts manager n as the only member of its Raft, keeping the state it holds
+	// (init --force-new-cluster after a lost quorum).
+	ForceNewCluster(ctx context.Context, n Node, req swarm.InitRequest) (Node, error)
 	// Leave stops the membership n and erases its state.
 	Leave(ctx context.Context, n Node) error
 }

@@ -3,27 +3,63 @@ package control
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/docker/docker/api/types/backend"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/errdefs"
 
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
-// ServiceLogs resolves the selected services and tasks and checks the options as Docker does.
-//
-// STUB: the log stream itself is not wired yet (the lead connects it to the agents' log readers);
-// after the checks it answers 501.
+// TaskLogSource reads the logs of the task containers of this node. It is implemented by the node's
+// container runtime (runtime/containerapi); control must not import it, so it is handed in with
+// SetTaskLogSource.
+type TaskLogSource interface {
+	// TaskLogs streams the log of t's container on this node: stdout and/or stderr, follow, since,
+	// tail and timestamps as in opts (Tail is "", "all" or a non-negative number). It returns an
+	// errdefs.NotFound error when this node has no container for t. The channel closes at the end of
+	// the log (with Follow, once the container has stopped) or when ctx ends. The messages belong
+	// to the caller, who may set their Attrs.
+	TaskLogs(ctx context.Context, t swarm.Task, opts container.LogsOptions) (<-chan *backend.LogMessage, error)
+}
+
+// SetTaskLogSource sets where ServiceLogs reads the logs of this node's tasks.
+func (c *Cluster) SetTaskLogSource(src TaskLogSource) {
+	c.mu.Lock()
+	c.logs = src
+	c.mu.Unlock()
+}
+
+func (c *Cluster) taskLogSource() TaskLogSource {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.logs
+}
+
+// Log attributes the CLI reads to name each line ("web.1.<task>@<node>").
+const (
+	attrNodeID    = "com.docker.swarm.node.id"
+	attrServiceID = "com.docker.swarm.service.id"
+	attrTaskID    = "com.docker.swarm.task.id"
+)
+
+// ServiceLogs resolves the selected services and tasks, checks the options as Docker does, and
+// streams the logs of their containers, each message with the node, service and task IDs as
+// attributes. Without Follow the tasks' logs come one task after the other and the channel closes
+// at the end; with Follow they are merged as they come, tasks that start later are added, and the
+// channel closes when ctx ends.
 func (c *Cluster) ServiceLogs(ctx context.Context, selector *backend.LogSelector, opts *container.LogsOptions) (<-chan *backend.LogMessage, error) {
 	st, err := c.managerStore()
 	if err != nil {
 		return nil, err
 	}
-	var services, tasks []string
+	var services, taskIDs []string
 	st.View(func(tx store.ReadTx) {
-		services, tasks, err = resolveLogSelector(tx, selector)
+		services, taskIDs, err = resolveLogSelector(tx, selector)
 	})
 	if err != nil {
 		return nil, wrapClass(err, "error making log selector")
@@ -37,8 +73,194 @@ func (c *Cluster) ServiceLogs(ctx context.Context, selector *backend.LogSelector
 			return nil, systemError("negative tail values not supported")
 		}
 	}
-	_, _ = services, tasks
-	return nil, errdefs.NotImplemented(plainError("service logs are not implemented yet"))
+	src := c.taskLogSource()
+	if src == nil {
+		return nil, errdefs.NotImplemented(plainError("task logs are not available on this node"))
+	}
+	sel := logSelection{services: map[string]bool{}, tasks: map[string]bool{}}
+	for _, id := range services {
+		sel.services[id] = true
+	}
+	for _, id := range taskIDs {
+		sel.tasks[id] = true
+	}
+	var tasks []*store.Task
+	collect := func(tx store.ReadTx) { tasks = sel.collect(tx) }
+	ls := &logStream{src: src, local: c.localNodeID(), opts: *opts, sel: sel,
+		out: make(chan *backend.LogMessage, 64), started: map[string]bool{}}
+	if !opts.Follow {
+		st.View(collect)
+		go ls.sequential(ctx, tasks)
+		return ls.out, nil
+	}
+	events, cancel := st.ViewAndWatch(collect)
+	go ls.follow(ctx, tasks, events, cancel)
+	return ls.out, nil
+}
+
+// logSelection is what a log request selected: service and task IDs.
+type logSelection struct {
+	services, tasks map[string]bool
+}
+
+func (s logSelection) match(t *store.Task) bool {
+	return s.services[t.ServiceID] || s.tasks[t.ID]
+}
+
+// collect lists the selected tasks, by slot (or node) and then age.
+func (s logSelection) collect(tx store.ReadTx) []*store.Task {
+	var out []*store.Task
+	seen := map[string]bool{}
+	for id := range s.services {
+		for _, t := range tx.TasksByService(id) {
+			if !seen[t.ID] {
+				seen[t.ID] = true
+				out = append(out, t)
+			}
+		}
+	}
+	for id := range s.tasks {
+		if t := tx.GetTask(id); t != nil && !seen[t.ID] {
+			seen[t.ID] = true
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.ServiceID != b.ServiceID {
+			return a.ServiceID < b.ServiceID
+		}
+		if a.Slot != b.Slot {
+			return a.Slot < b.Slot
+		}
+		if a.NodeID != b.NodeID {
+			return a.NodeID < b.NodeID
+		}
+		if !a.Meta.CreatedAt.Equal(b.Meta.CreatedAt) {
+			return a.Meta.CreatedAt.Before(b.Meta.CreatedAt)
+		}
+		return a.ID < b.ID
+	})
+	return out
+}
+
+// logStream copies the logs of the selected tasks to out.
+type logStream struct {
+	src   TaskLogSource
+	local string // this node's ID
+	opts  container.LogsOptions
+	sel   logSelection
+	out   chan *backend.LogMessage
+
+	started map[string]bool // tasks whose logs are being read or were read (follow)
+	wg      sync.WaitGroup
+}
+
+// sequential sends each task's log in turn, then closes out.
+func (ls *logStream) sequential(ctx context.Context, tasks []*store.Task) {
+	defer close(ls.out)
+	for _, t := range tasks {
+		if !ls.copyTask(ctx, t) {
+			return
+		}
+	}
+}
+
+// follow reads the logs of the running and finished tasks now, and of the others once they run,
+// until ctx ends.
+func (ls *logStream) follow(ctx context.Context, tasks []*store.Task, events <-chan store.Event, cancel func()) {
+	defer close(ls.out)
+	defer ls.wg.Wait()
+	defer cancel()
+	for _, t := range tasks {
+		ls.startFollowing(ctx, t)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if t, ok := ev.Object.(*store.Task); ok && ev.Action != store.Delete && ls.sel.match(t) {
+				ls.startFollowing(ctx, t)
+			}
+		}
+	}
+}
+
+// startFollowing starts copying the log of t in the background once its container has run.
+func (ls *logStream) startFollowing(ctx context.Context, t *store.Task) {
+	if ls.started[t.ID] || !hasRun(t.Status.State) {
+		return
+	}
+	ls.started[t.ID] = true
+	ls.wg.Add(1)
+	go func() {
+		defer ls.wg.Done()
+		ls.copyTask(ctx, t)
+	}()
+}
+
+// hasRun reports whether a task in state s has had its container started.
+func hasRun(s swarm.TaskState) bool {
+	switch s {
+	case swarm.TaskStateRunning, swarm.TaskStateComplete, swarm.TaskStateShutdown, swarm.TaskStateFailed,
+		swarm.TaskStateRemove, swarm.TaskStateOrphaned:
+		return true
+	}
+	return false
+}
+
+// copyTask sends the log of one task, with its attributes; false when ctx has ended.
+func (ls *logStream) copyTask(ctx context.Context, t *store.Task) bool {
+	if t.NodeID == "" {
+		return true // never scheduled: no container anywhere
+	}
+	if t.NodeID != ls.local {
+		// TODO(multi-node): the logs of tasks on other nodes come over the cluster channel from
+		// their node's agent; until then they are left out.
+		return true
+	}
+	msgs, err := ls.src.TaskLogs(ctx, t.Task, ls.opts)
+	if errdefs.IsNotFound(err) {
+		return true // no container (yet, or any more)
+	}
+	if err != nil {
+		return ls.send(ctx, &backend.LogMessage{Err: fmt.Errorf("task %s: %w", t.ID, err)})
+	}
+	attrs := []backend.LogAttr{
+		{Key: attrNodeID, Value: t.NodeID},
+		{Key: attrServiceID, Value: t.ServiceID},
+		{Key: attrTaskID, Value: t.ID},
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case m, ok := <-msgs:
+			if !ok {
+				return true
+			}
+			if m == nil {
+				continue
+			}
+			m.Attrs = append(append([]backend.LogAttr(nil), attrs...), m.Attrs...)
+			if !ls.send(ctx, m) {
+				return false
+			}
+		}
+	}
+}
+
+func (ls *logStream) send(ctx context.Context, m *backend.LogMessage) bool {
+	select {
+	case ls.out <- m:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // resolveLogSelector turns the selector's service and task references into IDs.

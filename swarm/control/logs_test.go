@@ -2,10 +2,18 @@ package control
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/backend"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/errdefs"
+
+	"github.com/shoal-project/shoal/swarm/store"
 )
 
 func TestServiceLogsChecksBeforeStreaming(t *testing.T) {
@@ -22,7 +30,167 @@ func TestServiceLogsChecksBeforeStreaming(t *testing.T) {
 	wantErr(t, err, 500, "negative tail values not supported")
 	_, err = c.ServiceLogs(ctx, &backend.LogSelector{Services: []string{"web"}}, &container.LogsOptions{Tail: "x"})
 	wantErr(t, err, 500, `tail value must be a positive integer or "all"`)
-	// The stream itself is not wired yet.
+	// A node without a log source cannot stream.
 	_, err = c.ServiceLogs(ctx, &backend.LogSelector{Services: []string{"web"}}, opts)
-	wantErr(t, err, 501, "service logs are not implemented yet")
+	wantErr(t, err, 501, "task logs are not available on this node")
+}
+
+// fakeLogSource serves fixed lines per task; tasks it does not know have no container. Follow keeps
+// a task's stream open until ctx ends.
+type fakeLogSource struct {
+	lines map[string][]string
+
+	mu    sync.Mutex
+	calls []string // task IDs asked for, with the options seen
+}
+
+func (f *fakeLogSource) TaskLogs(ctx context.Context, t swarm.Task, opts container.LogsOptions) (<-chan *backend.LogMessage, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, fmt.Sprintf("%s tail=%s follow=%v", t.ID, opts.Tail, opts.Follow))
+	f.mu.Unlock()
+	lines, ok := f.lines[t.ID]
+	if !ok {
+		return nil, errdefs.NotFound(fmt.Errorf("no container for task %s", t.ID))
+	}
+	out := make(chan *backend.LogMessage)
+	go func() {
+		defer close(out)
+		for _, l := range lines {
+			select {
+			case out <- &backend.LogMessage{Line: []byte(l + "\n"), Source: "stdout"}:
+			case <-ctx.Done():
+				return
+			}
+		}
+		if opts.Follow {
+			<-ctx.Done()
+		}
+	}()
+	return out, nil
+}
+
+// logLine renders a message as "node/service/task line".
+func logLine(m *backend.LogMessage) string {
+	a := map[string]string{}
+	for _, kv := range m.Attrs {
+		a[kv.Key] = kv.Value
+	}
+	return fmt.Sprintf("%s/%s/%s %s", a[attrNodeID], a[attrServiceID], a[attrTaskID], strings.TrimSpace(string(m.Line)))
+}
+
+// drain reads msgs until it closes (within a deadline).
+func drain(t *testing.T, msgs <-chan *backend.LogMessage) []string {
+	t.Helper()
+	var got []string
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				return got
+			}
+			got = append(got, logLine(m))
+		case <-deadline:
+			t.Fatalf("log stream did not end; got so far %q", got)
+		}
+	}
+}
+
+func TestServiceLogsStreamsLocalTasks(t *testing.T) {
+	ctx := context.Background()
+	c := taskFixture(t)
+	src := &fakeLogSource{lines: map[string][]string{
+		"t1run": {"one", "two"}, "t2old": {"old"}, "t3run": {"elsewhere"}, "t4db": {"db"},
+	}}
+	c.SetTaskLogSource(src)
+	opts := &container.LogsOptions{ShowStdout: true, Tail: "5"}
+
+	msgs, err := c.ServiceLogs(ctx, &backend.LogSelector{Services: []string{"web"}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// t3run runs on node2: its log is not read from this node.
+	want := []string{"node1/svcweb/t1run one", "node1/svcweb/t1run two", "node1/svcweb/t2old old"}
+	if got := drain(t, msgs); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("service logs:\n got %q\nwant %q", got, want)
+	}
+	if got := strings.Join(src.calls, ","); got != "t1run tail=5 follow=false,t2old tail=5 follow=false" {
+		t.Errorf("source calls: %s", got)
+	}
+
+	msgs, err = c.ServiceLogs(ctx, &backend.LogSelector{Tasks: []string{"t2old"}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, msgs); strings.Join(got, "|") != "node1/svcweb/t2old old" {
+		t.Errorf("task logs: %q", got)
+	}
+
+	// A task without a container gives no lines and no error.
+	delete(src.lines, "t1run")
+	msgs, err = c.ServiceLogs(ctx, &backend.LogSelector{Tasks: []string{"t1run"}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, msgs); len(got) != 0 {
+		t.Errorf("logs of a task without container: %q", got)
+	}
+}
+
+func TestServiceLogsFollowAddsNewTasks(t *testing.T) {
+	c := taskFixture(t)
+	st := c.node.Store()
+	src := &fakeLogSource{lines: map[string][]string{"t1run": {"first"}, "t6new": {"from the new task"}}}
+	c.SetTaskLogSource(src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, err := c.ServiceLogs(ctx, &backend.LogSelector{Services: []string{"web"}}, &container.LogsOptions{ShowStdout: true, Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() string {
+		t.Helper()
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				t.Fatal("follow stream closed early")
+			}
+			return logLine(m)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no log line within 5s")
+		}
+		return ""
+	}
+	if got := next(); got != "node1/svcweb/t1run first" {
+		t.Fatalf("first line %q", got)
+	}
+	// A replacement task appears: its log is read once it runs.
+	nt := &store.Task{ServiceName: "web"}
+	nt.ID, nt.ServiceID, nt.Slot, nt.NodeID = "t6new", "svcweb", 3, "node1"
+	nt.Status.State, nt.DesiredState = swarm.TaskStateStarting, swarm.TaskStateRunning
+	nt.Spec = swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "bb:1"}}
+	put(t, st, nt)
+	err = st.Update(context.Background(), func(tx store.Tx) error {
+		cur := tx.GetTask("t6new").Copy()
+		cur.Status.State = swarm.TaskStateRunning
+		return tx.Update(cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := next(); got != "node1/svcweb/t6new from the new task" {
+		t.Fatalf("line of the new task %q", got)
+	}
+	cancel()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-msgs:
+			if !ok {
+				return
+			}
+		case <-deadline:
+			t.Fatal("follow stream not closed after cancel")
+		}
+	}
 }

@@ -27,11 +27,19 @@ func (notLocked) Conflict()     {}
 func (c *Cluster) Init(ctx context.Context, req swarm.InitRequest) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.node != nil {
-		return "", errdefs.Unavailable(plainError(msgInSwarm))
-	}
 	if err := checkInitRequest(&req); err != nil {
 		return "", err
+	}
+	if c.node != nil {
+		if !req.ForceNewCluster || c.node.Store() == nil {
+			return "", errdefs.Unavailable(plainError(msgInSwarm))
+		}
+		n, err := c.lifecycle.ForceNewCluster(ctx, c.node, req)
+		if err != nil {
+			return "", err
+		}
+		c.node = n
+		return n.NodeID(), nil
 	}
 	n, err := c.lifecycle.Init(ctx, req)
 	if err != nil {

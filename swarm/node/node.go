@@ -228,6 +228,27 @@ func joinError(err error) error {
 	return errdefs.Unavailable(fmt.Errorf("Timeout was reached before node joined. The attempt to join the swarm will continue in the background. Use the \"docker info\" command to see the current swarm status of your node. (%w)", err))
 }
 
+// ForceNewCluster implements control.Lifecycle: stop the manager, make it the only Raft voter with
+// all the state it holds, and start it again.
+func (m *Manager) ForceNewCluster(ctx context.Context, n control.Node, req swarm.InitRequest) (control.Node, error) {
+	mb, ok := n.(*Membership)
+	if !ok {
+		return nil, errors.New("node: unknown membership")
+	}
+	mb.stop()
+	mb.mu.RLock()
+	s := mb.state
+	mb.mu.RUnlock()
+	if err := raft.RecoverAlone(filepath.Join(m.cfg.Dir, "raft"), s.NodeID, s.AdvertiseAddr, m.cfg.Logger); err != nil {
+		return nil, err
+	}
+	id, err := loadIdentity(m.cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return m.start(ctx, s, id, startRestore)
+}
+
 // Leave implements control.Lifecycle: stop everything and erase the membership's state.
 func (m *Manager) Leave(ctx context.Context, n control.Node) error {
 	mb, ok := n.(*Membership)

@@ -307,3 +307,27 @@ func trimNL(b []byte) []byte {
 	}
 	return b
 }
+
+// RecoverAlone rewrites the Raft state in dir so that this member (id at addr) is the only voter,
+// keeping every entry it holds: `docker swarm init --force-new-cluster` after a lost quorum. The
+// member must not be running.
+func RecoverAlone(dir, id, addr string, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	logs, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(dir, "raft.db")})
+	if err != nil {
+		return fmt.Errorf("raft: open log: %w", err)
+	}
+	defer logs.Close()
+	snaps, err := hraft.NewFileSnapshotStoreWithLogger(dir, 2, hclogFor(log))
+	if err != nil {
+		return err
+	}
+	_, trans := hraft.NewInmemTransport(hraft.ServerAddress(addr))
+	rc := hraft.DefaultConfig()
+	rc.LocalID = hraft.ServerID(id)
+	rc.Logger = hclogFor(log)
+	conf := hraft.Configuration{Servers: []hraft.Server{{ID: rc.LocalID, Address: hraft.ServerAddress(addr)}}}
+	return hraft.RecoverCluster(rc, &fsm{st: store.New(nil)}, logs, logs, snaps, trans, conf)
+}

@@ -73,3 +73,30 @@ func TestWritesSurviveRestartAndSnapshot(t *testing.T) {
 		}
 	}
 }
+
+func TestRecoverAloneKeepsState(t *testing.T) {
+	dir := t.TempDir()
+	n, st := open(t, dir, 0)
+	svc := &store.Service{}
+	svc.ID = store.NewID()
+	svc.Spec.Name = "kept"
+	if err := st.Update(context.Background(), func(tx store.Tx) error { return tx.Create(svc) }); err != nil {
+		n.Shutdown()
+		t.Fatal(err)
+	}
+	n.Shutdown()
+	if err := RecoverAlone(dir, "node1", "node1", slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	n, st = open(t, dir, 0)
+	defer n.Shutdown()
+	var got *store.Service
+	st.View(func(tx store.ReadTx) { got = tx.GetService(svc.ID) })
+	if got == nil {
+		t.Fatal("state lost by recovery")
+	}
+	servers, _ := n.Servers()
+	if len(servers) != 1 {
+		t.Fatalf("servers after recovery: %v", servers)
+	}
+}
