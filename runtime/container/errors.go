@@ -36,7 +36,7 @@ func errNotFound(ref string) error {
 }
 
 func errNotRunning(id string) error {
-	return errdefs.Conflict(&kindError{fmt.Sprintf("Container %s is not running", id), ErrNotRunning})
+	return errdefs.Conflict(&kindError{fmt.Sprintf("container %s is not running", id), ErrNotRunning})
 }
 
 func errAlreadyRunning(id string) error {

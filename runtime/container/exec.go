@@ -68,7 +68,17 @@ func (r *Runtime) Exec(ctx context.Context, ref string, es ExecSpec, stdin io.Re
 	if es.Tty {
 		return r.execTTY(ctx, rn.lc, p, es, stdin, stdout, resize)
 	}
-	return r.execPipes(ctx, rn.lc, p, stdin, stdout, stderr)
+	return r.execPipes(ctx, rn.lc, p, es.OnStart, stdin, stdout, stderr)
+}
+
+// notifyStarted calls onStart (if set) with the PID of a started exec process.
+func notifyStarted(onStart func(int), p *libcontainer.Process) {
+	if onStart == nil {
+		return
+	}
+	if pid, err := p.Pid(); err == nil {
+		onStart(pid)
+	}
 }
 
 func hasEnv(env []string, key string) bool {
@@ -80,7 +90,7 @@ func hasEnv(env []string, key string) bool {
 	return false
 }
 
-func (r *Runtime) execPipes(ctx context.Context, lc *libcontainer.Container, p *libcontainer.Process, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+func (r *Runtime) execPipes(ctx context.Context, lc *libcontainer.Container, p *libcontainer.Process, onStart func(int), stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	var toClose []*os.File
 	closeAll := func() {
 		for _, f := range toClose {
@@ -122,6 +132,7 @@ func (r *Runtime) execPipes(ctx context.Context, lc *libcontainer.Container, p *
 		return -1, execError(err)
 	}
 	closeAll() // the process has its own copies now
+	notifyStarted(onStart, p)
 
 	var copies sync.WaitGroup
 	copies.Add(2)
@@ -164,6 +175,7 @@ func (r *Runtime) execTTY(ctx context.Context, lc *libcontainer.Container, p *li
 	if err != nil {
 		return -1, execError(err)
 	}
+	notifyStarted(es.OnStart, p)
 	master, err := recvFile(parent)
 	if err != nil {
 		_ = p.Signal(unix.SIGKILL)

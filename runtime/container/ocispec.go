@@ -98,8 +98,8 @@ func ociSpec(s *Spec, hm hostMounts, cgroupsPath string, caps []string, swapSupp
 			CgroupsPath:   cgroupsPath,
 			Namespaces:    namespaces,
 			Resources:     resourcesSpec(s.Resources, swapSupported),
-			MaskedPaths:   maskedPaths(),
-			ReadonlyPaths: []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"},
+			MaskedPaths:   DefaultMaskedPaths(),
+			ReadonlyPaths: DefaultReadonlyPaths(),
 			Sysctl:        s.Sysctls,
 		},
 	}
@@ -118,7 +118,13 @@ func defaultMounts() []specs.Mount {
 	}
 }
 
-func maskedPaths() []string {
+// DefaultReadonlyPaths are the paths mounted read-only in every container, as Docker does.
+func DefaultReadonlyPaths() []string {
+	return []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+}
+
+// DefaultMaskedPaths are the paths hidden in every container, as Docker does.
+func DefaultMaskedPaths() []string {
 	paths := []string{
 		"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
 		"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",

@@ -324,7 +324,7 @@ func TestErrorsClassified(t *testing.T) {
 	if err := errNotFound("x"); !errdefs.IsNotFound(err) || !errors.Is(err, ErrNotFound) {
 		t.Error("not found")
 	}
-	if err := errNotRunning("x"); !errdefs.IsConflict(err) || !errors.Is(err, ErrNotRunning) || err.Error() != "Container x is not running" {
+	if err := errNotRunning("x"); !errdefs.IsConflict(err) || !errors.Is(err, ErrNotRunning) || err.Error() != "container x is not running" {
 		t.Error("not running")
 	}
 	if err := errAlreadyRunning("x"); !errdefs.IsNotModified(err) || !errors.Is(err, ErrAlreadyRunning) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -258,6 +259,7 @@ func (r *Runtime) snapshot(c *ctr) *Container {
 		HostnamePath:   c.meta.Mounts.Hostname,
 		HostsPath:      c.meta.Mounts.Hosts,
 		ResolvConfPath: c.meta.Mounts.ResolvConf,
+		Volumes:        maps.Clone(c.meta.Mounts.Volumes),
 	}
 }
 

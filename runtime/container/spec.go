@@ -18,6 +18,12 @@ type Spec struct {
 	Name   string            // e.g. "<service>.<slot>.<taskid>"; unique among this Runtime's containers
 	Labels map[string]string // stored and returned, not interpreted
 
+	// Image is the reference the container was made from (e.g. "busybox:1" or
+	// "reg/app:1@sha256:…") and ImageID the image's ID ("sha256:<hex>"). Both are stored and
+	// returned, not interpreted: the image's layers are given in LowerDirs.
+	Image   string `json:",omitempty"`
+	ImageID string `json:",omitempty"`
+
 	// Entrypoint + Cmd is the process's argv (see MergeCommand). At least one word is required.
 	Entrypoint []string
 	Cmd        []string
@@ -85,6 +91,8 @@ type ExecSpec struct {
 	Tty        bool
 	// ConsoleSize is the initial terminal size {height, width} when Tty is set.
 	ConsoleSize [2]uint
+	// OnStart, if set, is called with the host PID of the process once it has started.
+	OnStart func(pid int) `json:"-"`
 }
 
 // MergeCommand merges an image's Entrypoint and Cmd with a task's Command and Args the way Docker

@@ -44,6 +44,9 @@ type Container struct {
 	HostnamePath   string
 	HostsPath      string
 	ResolvConfPath string
+	// Volumes maps the target of each volume mount to its host directory
+	// (<data-root>/volumes/<name>/_data, or a subpath of it).
+	Volumes map[string]string
 }
 
 // meta is what a container's config.json holds: all that a new Runtime needs to know about it.

@@ -96,10 +96,21 @@ func (c *controller) auth() *registry.AuthConfig { return nil }
 
 func (c *controller) Start(ctx context.Context) error { return c.e.rt.Start(ctx, c.name) }
 
+// Wait waits for the container to exit. A running container that its health check finds
+// unhealthy is stopped, and its task fails with a HealthError, as Docker's executor does.
 func (c *controller) Wait(ctx context.Context) error {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	unhealthy := make(chan struct{}, 1)
+	go c.stopWhenUnhealthy(wctx, unhealthy)
 	code, oom, err := c.e.rt.Wait(ctx, c.name)
 	if err != nil {
 		return err
+	}
+	select {
+	case <-unhealthy:
+		return &agent.HealthError{}
+	default:
 	}
 	if oom && code == 0 {
 		code = 137
@@ -108,6 +119,32 @@ func (c *controller) Wait(ctx context.Context) error {
 		return &agent.ExitError{Code: code}
 	}
 	return nil
+}
+
+// healthPoll is how often a running container's health is looked at.
+const healthPoll = 250 * time.Millisecond
+
+// stopWhenUnhealthy shuts the container down once it runs and is unhealthy, after telling
+// unhealthy; it returns when ctx ends or the container is not running any more.
+func (c *controller) stopWhenUnhealthy(ctx context.Context, unhealthy chan<- struct{}) {
+	tick := time.NewTicker(healthPoll)
+	defer tick.Stop()
+	for {
+		ct, err := c.e.rt.Get(c.name)
+		if err != nil || ct.State.Status != container.StatusRunning || ct.State.Health == nil {
+			return
+		}
+		if ct.State.Health.Status == containertypes.Unhealthy {
+			unhealthy <- struct{}{}
+			_ = c.Shutdown(ctx)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 func (c *controller) Shutdown(ctx context.Context) error {

@@ -28,6 +28,8 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 		ID:             id,
 		Name:           name,
 		Labels:         taskLabels(t, name),
+		Image:          cs.Image,
+		ImageID:        img.ID,
 		Entrypoint:     entrypoint,
 		Cmd:            cmd,
 		Env:            container.MergeEnv(ic.Env, cs.Env),
