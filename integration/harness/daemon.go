@@ -28,6 +28,16 @@ type Options struct {
 	// NetNS runs shoald inside this network namespace (a name under
 	// /run/netns, as NewNetNS returns, or a path), through nsenter --net.
 	NetNS string
+	// Hostname runs shoald in a new UTS namespace with this hostname, so
+	// that os.Hostname (the node name Docker shows) differs between
+	// daemons of one machine. Mount and PID namespaces stay shared.
+	Hostname string
+	// Dir is the parent of the daemon's private directory (default the
+	// system temp dir). Keep it short: unix socket paths must stay under
+	// 108 bytes.
+	Dir string
+	// Binary is the shoald binary to run instead of ShoaldBinary().
+	Binary string
 	// StartTimeout bounds the wait for /_ping (default 60s); StopTimeout
 	// the wait after SIGTERM before SIGKILL (default 20s); CommandTimeout
 	// each Docker call (default 2m).
@@ -82,12 +92,15 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 	if opts.CommandTimeout == 0 {
 		opts.CommandTimeout = 2 * time.Minute
 	}
-	bin, err := ShoaldBinary()
-	if err != nil {
-		t.Fatal(err)
+	bin := opts.Binary
+	if bin == "" {
+		var err error
+		if bin, err = ShoaldBinary(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// A short private dir: unix socket paths must stay under 108 bytes.
-	dir, err := os.MkdirTemp("", "shoal-")
+	dir, err := os.MkdirTemp(opts.Dir, "shoal-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,15 +154,16 @@ func (d *Daemon) args() []string {
 		"--exec-root", d.ExecRoot,
 		"--log-level", "debug",
 	}
-	args = append(args, d.opts.Args...)
+	args = append([]string{d.bin}, append(args, d.opts.Args...)...)
+	if d.opts.Hostname != "" {
+		// start runs this in a new UTS namespace (CLONE_NEWUTS); the
+		// shell names it and execs shoald, which keeps the pid.
+		args = append([]string{"/bin/sh", "-c", `hostname "$0" && exec "$@"`, d.opts.Hostname}, args...)
+	}
 	if d.opts.NetNS == "" {
-		return append([]string{d.bin}, args...)
+		return args
 	}
-	ns := d.opts.NetNS
-	if !strings.Contains(ns, "/") {
-		ns = "/run/netns/" + ns
-	}
-	return append([]string{"nsenter", "--net=" + ns, "--", d.bin}, args...)
+	return append([]string{"nsenter", "--net=" + netnsPath(d.opts.NetNS), "--"}, args...)
 }
 
 // start launches shoald and waits for /_ping; it fails the test otherwise.
@@ -171,6 +185,9 @@ func (d *Daemon) start() {
 	// with it. Pdeathsig follows the forking OS thread: do not start a
 	// daemon from a goroutine that locks its thread and exits locked.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if d.opts.Hostname != "" {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWUTS
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		d.mu.Unlock()

@@ -25,6 +25,10 @@ import (
 // exec root, as a real daemon would.
 const fakeShoaldEnv = "HARNESS_FAKE_SHOALD"
 
+// realShoald is $SHOALD_BIN as the test started, before TestMain points it
+// at the stand-in: the real daemon, for the tests that want one.
+var realShoald string
+
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeShoaldEnv) == "1" {
 		fakeShoald()
@@ -34,6 +38,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	realShoald = os.Getenv(ShoaldEnv)
 	os.Setenv(ShoaldEnv, exe)
 	os.Setenv(fakeShoaldEnv, "1") // inherited by the daemon only: the test binary checked it above
 	os.Exit(m.Run())
@@ -46,6 +51,8 @@ func fakeShoald() {
 	execRoot := fs.String("exec-root", "", "")
 	fs.String("log-level", "", "")
 	exitAt := fs.String("exit-immediately", "", "")
+	var insecure []string
+	fs.Func("insecure-registry", "", func(v string) error { insecure = append(insecure, v); return nil })
 	fs.Parse(os.Args[1:])
 	fmt.Println("fake shoald starting", os.Args[1:])
 	if *exitAt != "" {
@@ -64,6 +71,10 @@ func fakeShoald() {
 		panic(err)
 	}
 	os.WriteFile(filepath.Join(*dataRoot, "child.pid"), []byte(strconv.Itoa(child.Process.Pid)), 0o644)
+	// What the harness gave it, for the tests to check.
+	hostname, _ := os.Hostname()
+	os.WriteFile(filepath.Join(*dataRoot, "hostname"), []byte(hostname), 0o644)
+	os.WriteFile(filepath.Join(*dataRoot, "insecure-registries"), []byte(strings.Join(insecure, ",")), 0o644)
 	mnt := filepath.Join(*execRoot, "mnt")
 	os.MkdirAll(mnt, 0o755)
 	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {

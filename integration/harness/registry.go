@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/shoal-project/shoal/testimages/build"
 )
@@ -21,12 +23,16 @@ import (
 // RegistryBinary is Debian's docker-registry (distribution 2.8).
 const RegistryBinary = "/usr/bin/docker-registry"
 
-// Registry is a running docker-registry on loopback with its storage in a
-// test temp dir.
+// Registry is a running docker-registry with its storage in a test temp
+// dir: on loopback (StartRegistry), or inside a network namespace (the
+// registry host of a Cluster).
 type Registry struct {
-	Addr string // host:port, e.g. 127.0.0.1:41234
-	Dir  string
-	Log  string // the registry's output
+	Addr  string // host:port, e.g. 127.0.0.1:41234 or 198.18.0.254:5000
+	Dir   string
+	Log   string // the registry's output
+	NetNS string // the namespace it runs in; "" for the test's own
+
+	transport http.RoundTripper
 }
 
 // StartRegistry runs docker-registry on 127.0.0.1 and a free port, waits
@@ -34,15 +40,30 @@ type Registry struct {
 // tail if the test failed).
 func StartRegistry(t testing.TB) *Registry {
 	t.Helper()
-	if _, err := os.Stat(RegistryBinary); err != nil {
-		t.Fatalf("harness: %v (install Debian's docker-registry: make deps)", err)
-	}
-	dir := t.TempDir()
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Registry{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, Log: filepath.Join(dir, "registry.log")}
+	return startRegistry(t, "", "127.0.0.1:"+strconv.Itoa(port))
+}
+
+// startRegistry runs docker-registry on addr inside the network namespace
+// netns ("" for the test's own) and waits until it answers.
+func startRegistry(t testing.TB, netns, addr string) *Registry {
+	t.Helper()
+	if _, err := os.Stat(RegistryBinary); err != nil {
+		t.Fatalf("harness: %v (install Debian's docker-registry: make deps)", err)
+	}
+	dir := t.TempDir()
+	r := &Registry{Addr: addr, Dir: dir, Log: filepath.Join(dir, "registry.log"), NetNS: netns, transport: remote.DefaultTransport}
+	if netns != "" {
+		// The test process reaches the registry from inside its namespace.
+		r.transport = &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				return DialInNetNS(ctx, netns, network, addr)
+			},
+		}
+	}
 	config := fmt.Sprintf(`version: 0.1
 log:
   level: warn
@@ -64,7 +85,11 @@ http:
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(RegistryBinary, "serve", cfgPath)
+	args := []string{RegistryBinary, "serve", cfgPath}
+	if netns != "" {
+		args = append([]string{"nsenter", "--net=" + netnsPath(netns), "--"}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -85,7 +110,7 @@ http:
 		}
 	})
 
-	client := &http.Client{Timeout: 2 * time.Second}
+	client := &http.Client{Transport: r.transport, Timeout: 2 * time.Second}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
@@ -106,6 +131,10 @@ http:
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Transport is the HTTP transport that reaches the registry from the test
+// process (through its namespace for a cluster's registry host).
+func (r *Registry) Transport() http.RoundTripper { return r.transport }
 
 // Ref returns the reference of image (e.g. "whoami:1") in this registry.
 func (r *Registry) Ref(image string) string { return r.Addr + "/" + image }
@@ -128,8 +157,12 @@ func PushImages(t testing.TB, reg *Registry) Images {
 	out := Images{}
 	for _, n := range images {
 		ref := reg.Ref(n.Ref)
-		if err := build.Push(ctx, n.Image, ref); err != nil {
-			t.Fatalf("harness: %v", err)
+		parsed, err := name.ParseReference(ref, name.Insecure)
+		if err != nil {
+			t.Fatalf("harness: push %s: %v", ref, err)
+		}
+		if err := remote.Write(parsed, n.Image, remote.WithContext(ctx), remote.WithTransport(reg.transport)); err != nil {
+			t.Fatalf("harness: push %s: %v", ref, err)
 		}
 		out[n.Ref] = ref
 	}
