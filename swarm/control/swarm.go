@@ -78,17 +78,19 @@ func (c *Cluster) Leave(ctx context.Context, force bool) error {
 		return errdefs.Unavailable(plainError(msgNotPart))
 	}
 	if c.node.Store() != nil && !force {
+		// a manager never leaves without --force; the message says what it would cost
 		msg := "You are attempting to leave the swarm on a node that is participating as a manager. "
 		reachable, unreachable := c.node.RaftMembers()
-		if reachable+unreachable <= 1 || reachable-2 < (reachable+unreachable)/2 {
-			if reachable == 1 && unreachable == 0 {
-				msg += "Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. "
-				return errdefs.Unavailable(plainError(msg))
-			}
-			msg += fmt.Sprintf("Removing this node leaves %v managers out of %v. Without a Raft quorum your swarm will be inaccessible. ", reachable-1, reachable+unreachable)
-			msg += "The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message."
+		if reachable == 1 && unreachable == 0 {
+			msg += "Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. "
 			return errdefs.Unavailable(plainError(msg))
 		}
+		if reachable-1 < (reachable+unreachable)/2+1 {
+			msg += fmt.Sprintf("Removing this node leaves %v managers out of %v. Without a Raft quorum your swarm will be inaccessible. ", reachable-1, reachable+unreachable)
+		}
+		msg += "Doing so may lose the consensus of your cluster. "
+		msg += "The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`. Use `--force` to suppress this message."
+		return errdefs.Unavailable(plainError(msg))
 	}
 	if err := c.lifecycle.Leave(ctx, c.node); err != nil {
 		return err
