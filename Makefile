@@ -24,7 +24,7 @@ UNIT_PKGS = $(shell $(GO) list -tags '$(GOTAGS)' ./... | grep -Ev '/integration(
 UNIT_TIMEOUT        ?= 10m
 INTEGRATION_TIMEOUT ?= 20m
 
-.PHONY: help build run stop deps test test-unit test-integration lint vet fmt-check bench-runtime clean
+.PHONY: help build run stop deps demo-images test test-unit test-integration lint vet fmt-check bench-runtime clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -59,6 +59,10 @@ fmt-check: ## fail on Go files gofmt would change
 
 bench-runtime: build ## time service create --replicas 1/10/50 to running, shoald (and dockerd when installed)
 	SHOAL_BENCH=1 SHOALD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v -tags '$(GOTAGS)' -run TestRuntimeBenchmark -timeout 30m ./integration/bench/
+
+demo-images: ## write bin/demo-images.tar (whoami:1, whoami:2, busybox:1) for `docker load`, no registry needed
+	@mkdir -p bin
+	$(GO) run ./testimages/mkarchive -o bin/demo-images.tar
 
 clean: ## remove build outputs (bin/ and the harness build of shoald in $TMPDIR)
 	rm -rf bin

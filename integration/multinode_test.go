@@ -125,8 +125,14 @@ func TestMultiNodeSwarm(t *testing.T) {
 	wantFail(t, "rm a node that is up", stderr, code, "is not down and can't be removed")
 	_, stderr, code = h1.Docker(t, "node", "rm", "host1")
 	wantFail(t, "rm a manager", stderr, code, "is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal")
+	if ps := h5.MustDocker(t, "ps", "-q"); ps == "" {
+		t.Errorf("host5 runs no task before it leaves")
+	}
 	if out := h5.MustDocker(t, "swarm", "leave"); out != "Node left the swarm." {
 		t.Errorf("worker leave printed %q", out)
+	}
+	if ps := h5.MustDocker(t, "ps", "-aq"); ps != "" {
+		t.Errorf("task containers left after leaving the swarm:\n%s", ps)
 	}
 	_, stderr, code = h5.Docker(t, "swarm", "join", "--token", bad, h1.Addr+":2377")
 	wantFail(t, "join with a wrong secret", stderr, code, "A valid join token is necessary to join this cluster")

@@ -59,3 +59,13 @@ func (p *parts) imageCount() int {
 	}
 	return len(list)
 }
+
+// removeTaskContainers removes every swarm task container of this node, as dockerd does when the
+// node leaves its swarm.
+func (p *parts) removeTaskContainers() {
+	for _, c := range p.runtime.List() {
+		if _, ok := c.Spec.Labels["com.docker.swarm.task.id"]; ok {
+			p.runtime.Delete(c.ID)
+		}
+	}
+}

@@ -12,6 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/backend"
+	containertypes "github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/errdefs"
+
 	"github.com/shoal-project/shoal/events"
 	"github.com/shoal-project/shoal/routes"
 	"github.com/shoal-project/shoal/runtime/container"
@@ -110,7 +115,7 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 	e.closers = append(e.closers, parts.close) // the event goroutine ends with the process
 	e.api = &lateHandler{}
 	mgr := node.NewManager(node.Config{Dir: filepath.Join(cfg.DataRoot, "swarm"), Executor: parts.executor,
-		Logger: log, LeaderLoops: leaderLoops(log), OnChange: func(ev store.Event) {
+		Logger: log, LeaderLoops: leaderLoops(log), OnLeave: parts.removeTaskContainers, OnChange: func(ev store.Event) {
 			if m, ok := events.FromStore(ev); ok {
 				e.events.Publish(m)
 			}
@@ -126,7 +131,7 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 		current = member
 	}
 	e.cluster = control.New(mgr, current)
-	e.cluster.SetTaskLogSource(parts.containers)
+	e.cluster.SetTaskLogSource(taskLogs{e.cluster}) // through the nodes' agent sessions
 	e.closers = append(e.closers, func() {
 		// the membership in force now (init or leave may have changed it)
 		if n, ok := e.cluster.CurrentNode().(*node.Membership); ok && n != nil {
@@ -162,6 +167,18 @@ func (e *engine) forwarding(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// taskLogs reads task logs through the current membership, which asks the agent of the node
+// running the task over its session with this manager (control.TaskLogSource).
+type taskLogs struct{ c *control.Cluster }
+
+func (l taskLogs) TaskLogs(ctx context.Context, t swarm.Task, opts containertypes.LogsOptions) (<-chan *backend.LogMessage, error) {
+	mb, ok := l.c.CurrentNode().(*node.Membership)
+	if !ok || mb == nil {
+		return nil, errdefs.Unavailable(errors.New("this node is not part of a swarm"))
+	}
+	return mb.TaskLogs(ctx, t, opts)
 }
 
 // lateHandler is an http.Handler set after it is handed out (the API exists only once the swarm

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/backend"
+	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/errdefs"
 
@@ -41,6 +43,9 @@ type Config struct {
 	LeaderLoops func(st *store.Store) []Loop
 	// OnChange, when set, is told of every committed store change (swarm events).
 	OnChange func(ev store.Event)
+	// OnLeave, when set, runs after the node has left its swarm: dockerd removes the task
+	// containers then.
+	OnLeave func()
 }
 
 // Manager is the Lifecycle of this host: it makes, restores and ends memberships.
@@ -99,6 +104,7 @@ func (mb *Membership) manager() *managerParts {
 
 var _ control.Lifecycle = (*Manager)(nil)
 var _ control.Node = (*Membership)(nil)
+var _ control.TaskLogSource = (*Membership)(nil)
 
 // Restore starts the membership kept in the data root, if there is one (nil, nil otherwise).
 func (m *Manager) Restore(ctx context.Context) (*Membership, error) {
@@ -256,6 +262,9 @@ func (m *Manager) Leave(ctx context.Context, n control.Node) error {
 		return errors.New("node: unknown membership")
 	}
 	mb.stop()
+	if m.cfg.OnLeave != nil {
+		m.cfg.OnLeave()
+	}
 	return os.RemoveAll(m.cfg.Dir)
 }
 
@@ -489,6 +498,16 @@ func (mb *Membership) Store() *store.Store {
 		return m.st
 	}
 	return nil
+}
+
+// TaskLogs implements control.TaskLogSource: the log of task t, read by the agent of the node that
+// runs it and sent over its session with this manager's dispatcher. errdefs.Unavailable on a worker.
+func (mb *Membership) TaskLogs(ctx context.Context, t swarm.Task, opts containertypes.LogsOptions) (<-chan *backend.LogMessage, error) {
+	m := mb.manager()
+	if m == nil {
+		return nil, errdefs.Unavailable(errors.New("this node is not a swarm manager"))
+	}
+	return m.disp.TaskLogs(ctx, t, opts)
 }
 
 // NodeID implements control.Node.
