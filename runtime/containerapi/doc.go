@@ -3,9 +3,9 @@
 // libcontainer runtime (runtime/container) and image store (runtime/image), in dockerd's shapes
 // and with its texts. It implements routes.ContainerBackend without importing routes.
 //
-// It also reads the logs of swarm task containers for the manager's service logs
-// (TaskLogs, control.TaskLogSource) and tells the image store which containers use an image
-// (ImageUsers, image.UsersFunc), so that `docker rmi` refuses an image a task runs.
+// It also tells the image store which containers use an image (ImageUsers, image.UsersFunc), so
+// that `docker rmi` refuses an image a task runs. Swarm task logs are read by the executor
+// (runtime/executor) for the node's agent, with the same LogOptions.
 //
 // Execs live in memory: an exec ID is valid while this process runs.
 package containerapi

@@ -3,13 +3,11 @@ package containerapi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/docker/docker/api/types/backend"
 	containertypes "github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/swarm"
 	timetypes "github.com/docker/docker/api/types/time"
 	"github.com/docker/docker/errdefs"
 
@@ -30,32 +28,18 @@ func (b *Backend) ContainerLogs(ctx context.Context, name string, opts container
 	return msgs, c.Spec.TTY, err
 }
 
-// TaskLogs streams the log of swarm task t's container on this node (control.TaskLogSource):
-// the container labelled with t's ID. errdefs.NotFound when there is none.
-func (b *Backend) TaskLogs(ctx context.Context, t swarm.Task, opts containertypes.LogsOptions) (<-chan *backend.LogMessage, error) {
-	var found *container.Container
-	for _, c := range b.rt.List() {
-		if id, ok := c.Spec.Labels["com.docker.swarm.task.id"]; ok && id == t.ID {
-			found = c
-		}
-	}
-	if found == nil {
-		return nil, errdefs.NotFound(fmt.Errorf("task %s has no container on this node", t.ID))
-	}
-	return b.logs(ctx, found, opts)
-}
-
 func (b *Backend) logs(ctx context.Context, c *container.Container, opts containertypes.LogsOptions) (<-chan *backend.LogMessage, error) {
-	lo, err := logOptions(opts)
+	lo, err := LogOptions(opts)
 	if err != nil {
 		return nil, err
 	}
 	return b.rt.Logs(ctx, c.ID, lo)
 }
 
-// logOptions turns the API's log options into the runtime's, as dockerd reads them: a tail that
-// is not a number means all; since and until are Unix timestamps with optional fractions.
-func logOptions(opts containertypes.LogsOptions) (container.LogOptions, error) {
+// LogOptions turns the API's log options into the runtime's, as dockerd reads them: a tail that
+// is not a number means all; since and until are Unix timestamps with optional fractions. The
+// executor reads swarm task logs with them too.
+func LogOptions(opts containertypes.LogsOptions) (container.LogOptions, error) {
 	lo := container.LogOptions{Stdout: opts.ShowStdout, Stderr: opts.ShowStderr, Follow: opts.Follow, Tail: -1}
 	if n, err := strconv.Atoi(opts.Tail); err == nil && n >= 0 {
 		lo.Tail = n

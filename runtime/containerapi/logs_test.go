@@ -26,15 +26,15 @@ func TestLogOptions(t *testing.T) {
 		{in: containertypes.LogsOptions{ShowStdout: true, Since: "yesterday"}, wantErr: true},
 	}
 	for _, tc := range tests {
-		lo, err := logOptions(tc.in)
+		lo, err := LogOptions(tc.in)
 		if tc.wantErr {
 			if err == nil {
-				t.Errorf("logOptions(%+v): no error", tc.in)
+				t.Errorf("LogOptions(%+v): no error", tc.in)
 			}
 			continue
 		}
 		if err != nil || lo.Tail != tc.tail || !lo.Since.Equal(tc.since) || !lo.Until.Equal(tc.until) || !lo.Stdout || lo.Stderr {
-			t.Errorf("logOptions(%+v) = %+v, %v", tc.in, lo, err)
+			t.Errorf("LogOptions(%+v) = %+v, %v", tc.in, lo, err)
 		}
 	}
 }

@@ -2,5 +2,7 @@
 // store (runtime/image) and the libcontainer runtime (runtime/container). A task's controller pulls
 // the image, merges the image config with the task's ContainerSpec the way Docker does, creates and
 // starts the container named <service>.<slot>.<task id> with Docker's task labels, waits for it (and
-// for its health check), stops it with its stop signal and grace period, and removes it.
+// for its health check), stops it with its stop signal and grace period, and removes it. It also
+// reads a task container's log for the agent (agent.LogReader), which sends it to the manager that
+// asked for it.
 package executor

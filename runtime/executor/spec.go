@@ -67,6 +67,9 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 	return s, nil
 }
 
+// labelTaskID is the label that names a container's task.
+const labelTaskID = "com.docker.swarm.task.id"
+
 // taskLabels are the labels Docker gives a task's container: the container spec's own, then the
 // com.docker.swarm.* ones.
 func taskLabels(t swarm.Task, name string) map[string]string {
@@ -81,7 +84,7 @@ func taskLabels(t swarm.Task, name string) map[string]string {
 	l["com.docker.swarm.service.id"] = t.ServiceID
 	l["com.docker.swarm.service.name"] = svcName
 	l["com.docker.swarm.task"] = ""
-	l["com.docker.swarm.task.id"] = t.ID
+	l[labelTaskID] = t.ID
 	l["com.docker.swarm.task.name"] = name
 	l["com.docker.swarm.node.id"] = t.NodeID
 	return l

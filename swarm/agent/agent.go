@@ -77,6 +77,13 @@ func (a *Agent) session(ctx context.Context) error {
 	defer cancel()
 	go a.heartbeat(sctx, s)
 	go a.reportLoop(sctx, s)
+	if ls, ok := s.(LogSession); ok {
+		reader, _ := a.cfg.Executor.(LogReader)
+		p := newLogPublisher(reader, ls, a.cfg.Logger)
+		done := make(chan struct{})
+		go func() { defer close(done); p.run(sctx) }()
+		defer func() { cancel(); <-done }()
+	}
 	for {
 		select {
 		case tasks, ok := <-s.Assignments():

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/docker/docker/api/types/backend"
@@ -15,19 +16,21 @@ import (
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
-// TaskLogSource reads the logs of the task containers of this node. It is implemented by the node's
-// container runtime (runtime/containerapi); control must not import it, so it is handed in with
-// SetTaskLogSource.
+// TaskLogSource reads the logs of task containers wherever they run. The manager's dispatcher
+// implements it by asking the agent of the task's node over its session (the server wires it in
+// with SetTaskLogSource, through the current membership).
 type TaskLogSource interface {
-	// TaskLogs streams the log of t's container on this node: stdout and/or stderr, follow, since,
-	// tail and timestamps as in opts (Tail is "", "all" or a non-negative number). It returns an
-	// errdefs.NotFound error when this node has no container for t. The channel closes at the end of
-	// the log (with Follow, once the container has stopped) or when ctx ends. The messages belong
-	// to the caller, who may set their Attrs.
+	// TaskLogs streams the log of t's container on node t.NodeID: stdout and/or stderr, follow,
+	// since, tail and timestamps as in opts (Tail is "", "all" or a non-negative number). It returns
+	// an errdefs.NotFound error when the node has no container for t, and an errdefs.Unavailable
+	// error when the node cannot be reached; a node lost mid-stream ends the channel with a message
+	// carrying such an error. The channel closes at the end of the log (with Follow, once the
+	// container has stopped) or when ctx ends. The messages belong to the caller, who may set their
+	// Attrs.
 	TaskLogs(ctx context.Context, t swarm.Task, opts container.LogsOptions) (<-chan *backend.LogMessage, error)
 }
 
-// SetTaskLogSource sets where ServiceLogs reads the logs of this node's tasks.
+// SetTaskLogSource sets where ServiceLogs reads the logs of tasks.
 func (c *Cluster) SetTaskLogSource(src TaskLogSource) {
 	c.mu.Lock()
 	c.logs = src
@@ -50,8 +53,9 @@ const (
 // ServiceLogs resolves the selected services and tasks, checks the options as Docker does, and
 // streams the logs of their containers, each message with the node, service and task IDs as
 // attributes. Without Follow the tasks' logs come one task after the other and the channel closes
-// at the end; with Follow they are merged as they come, tasks that start later are added, and the
-// channel closes when ctx ends.
+// at the end, after swarmkit's "incomplete log stream" warning when a node could not be reached or
+// a selected task was never scheduled; with Follow they are merged as they come, tasks that start
+// later are added, what cannot be read is left out, and the channel closes when ctx ends.
 func (c *Cluster) ServiceLogs(ctx context.Context, selector *backend.LogSelector, opts *container.LogsOptions) (<-chan *backend.LogMessage, error) {
 	st, err := c.managerStore()
 	if err != nil {
@@ -86,7 +90,7 @@ func (c *Cluster) ServiceLogs(ctx context.Context, selector *backend.LogSelector
 	}
 	var tasks []*store.Task
 	collect := func(tx store.ReadTx) { tasks = sel.collect(tx) }
-	ls := &logStream{src: src, local: c.localNodeID(), opts: *opts, sel: sel,
+	ls := &logStream{src: src, opts: *opts, sel: sel,
 		out: make(chan *backend.LogMessage, 64), started: map[string]bool{}}
 	if !opts.Follow {
 		st.View(collect)
@@ -146,23 +150,58 @@ func (s logSelection) collect(tx store.ReadTx) []*store.Task {
 
 // logStream copies the logs of the selected tasks to out.
 type logStream struct {
-	src   TaskLogSource
-	local string // this node's ID
-	opts  container.LogsOptions
-	sel   logSelection
-	out   chan *backend.LogMessage
+	src  TaskLogSource
+	opts container.LogsOptions
+	sel  logSelection
+	out  chan *backend.LogMessage
 
 	started map[string]bool // tasks whose logs are being read or were read (follow)
 	wg      sync.WaitGroup
+
+	mu      sync.Mutex
+	missed  []string        // why some logs could not be read, in order (without follow)
+	reasons map[string]bool // the reasons in missed
 }
 
-// sequential sends each task's log in turn, then closes out.
+// sequential sends each task's log in turn, then the reasons why some could not be read, and
+// closes out.
 func (ls *logStream) sequential(ctx context.Context, tasks []*store.Task) {
 	defer close(ls.out)
 	for _, t := range tasks {
+		if !ls.sel.tasks[t.ID] && !hasRun(t.Status.State) && t.Status.State != swarm.TaskStateRejected {
+			continue // as swarmkit: a service's tasks that have not run yet are not asked for
+		}
 		if !ls.copyTask(ctx, t) {
 			return
 		}
+	}
+	if len(ls.missed) > 0 {
+		ls.send(ctx, &backend.LogMessage{Err: incompleteLogs(strings.Join(ls.missed, ", "))})
+	}
+}
+
+// incompleteLogs is swarmkit's error at the end of a log stream that lacks some logs (it reaches
+// the daemon as a gRPC error, hence the prefix).
+type incompleteLogs string
+
+func (e incompleteLogs) Error() string {
+	return "rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: " + string(e)
+}
+
+// miss notes why some logs could not be read (once per reason). Followed streams leave them out
+// silently, as swarmkit's never end.
+func (ls *logStream) miss(reason string) {
+	if ls.opts.Follow {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if ls.reasons == nil {
+		ls.reasons = map[string]bool{}
+	}
+	if !ls.reasons[reason] {
+		ls.reasons[reason] = true
+		ls.missed = append(ls.missed, reason)
 	}
 }
 
@@ -216,16 +255,18 @@ func hasRun(s swarm.TaskState) bool {
 // copyTask sends the log of one task, with its attributes; false when ctx has ended.
 func (ls *logStream) copyTask(ctx context.Context, t *store.Task) bool {
 	if t.NodeID == "" {
+		if ls.sel.tasks[t.ID] {
+			ls.miss(fmt.Sprintf("task %s has not been scheduled", t.ID))
+		}
 		return true // never scheduled: no container anywhere
-	}
-	if t.NodeID != ls.local {
-		// TODO(multi-node): the logs of tasks on other nodes come over the cluster channel from
-		// their node's agent; until then they are left out.
-		return true
 	}
 	msgs, err := ls.src.TaskLogs(ctx, t.Task, ls.opts)
 	if errdefs.IsNotFound(err) {
 		return true // no container (yet, or any more)
+	}
+	if errdefs.IsUnavailable(err) {
+		ls.miss(err.Error())
+		return true
 	}
 	if err != nil {
 		return ls.send(ctx, &backend.LogMessage{Err: fmt.Errorf("task %s: %w", t.ID, err)})
@@ -245,6 +286,10 @@ func (ls *logStream) copyTask(ctx context.Context, t *store.Task) bool {
 			}
 			if m == nil {
 				continue
+			}
+			if m.Err != nil && errdefs.IsUnavailable(m.Err) {
+				ls.miss(m.Err.Error()) // the node was lost: what it sent stays
+				return true
 			}
 			m.Attrs = append(append([]backend.LogAttr(nil), attrs...), m.Attrs...)
 			if !ls.send(ctx, m) {

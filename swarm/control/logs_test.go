@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -36,9 +37,12 @@ func TestServiceLogsChecksBeforeStreaming(t *testing.T) {
 }
 
 // fakeLogSource serves fixed lines per task; tasks it does not know have no container. Follow keeps
-// a task's stream open until ctx ends.
+// a task's stream open until ctx ends. The nodes in down cannot be reached; the tasks in lost end
+// their stream with a lost node.
 type fakeLogSource struct {
 	lines map[string][]string
+	down  map[string]bool
+	lost  map[string]bool
 
 	mu    sync.Mutex
 	calls []string // task IDs asked for, with the options seen
@@ -48,6 +52,9 @@ func (f *fakeLogSource) TaskLogs(ctx context.Context, t swarm.Task, opts contain
 	f.mu.Lock()
 	f.calls = append(f.calls, fmt.Sprintf("%s tail=%s follow=%v", t.ID, opts.Tail, opts.Follow))
 	f.mu.Unlock()
+	if f.down[t.NodeID] {
+		return nil, errdefs.Unavailable(fmt.Errorf("node %s is not available", t.NodeID))
+	}
 	lines, ok := f.lines[t.ID]
 	if !ok {
 		return nil, errdefs.NotFound(fmt.Errorf("no container for task %s", t.ID))
@@ -62,6 +69,13 @@ func (f *fakeLogSource) TaskLogs(ctx context.Context, t swarm.Task, opts contain
 				return
 			}
 		}
+		if f.lost[t.ID] {
+			select {
+			case out <- &backend.LogMessage{Err: errdefs.Unavailable(fmt.Errorf("node %s is not available", t.NodeID))}:
+			case <-ctx.Done():
+			}
+			return
+		}
 		if opts.Follow {
 			<-ctx.Done()
 		}
@@ -69,8 +83,11 @@ func (f *fakeLogSource) TaskLogs(ctx context.Context, t swarm.Task, opts contain
 	return out, nil
 }
 
-// logLine renders a message as "node/service/task line".
+// logLine renders a message as "node/service/task line", or "error: text".
 func logLine(m *backend.LogMessage) string {
+	if m.Err != nil {
+		return "error: " + m.Err.Error()
+	}
 	a := map[string]string{}
 	for _, kv := range m.Attrs {
 		a[kv.Key] = kv.Value
@@ -96,7 +113,7 @@ func drain(t *testing.T, msgs <-chan *backend.LogMessage) []string {
 	}
 }
 
-func TestServiceLogsStreamsLocalTasks(t *testing.T) {
+func TestServiceLogsStreamsEveryNode(t *testing.T) {
 	ctx := context.Background()
 	c := taskFixture(t)
 	src := &fakeLogSource{lines: map[string][]string{
@@ -109,12 +126,11 @@ func TestServiceLogsStreamsLocalTasks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// t3run runs on node2: its log is not read from this node.
-	want := []string{"node1/svcweb/t1run one", "node1/svcweb/t1run two", "node1/svcweb/t2old old"}
+	want := []string{"node1/svcweb/t1run one", "node1/svcweb/t1run two", "node1/svcweb/t2old old", "node2/svcweb/t3run elsewhere"}
 	if got := drain(t, msgs); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("service logs:\n got %q\nwant %q", got, want)
 	}
-	if got := strings.Join(src.calls, ","); got != "t1run tail=5 follow=false,t2old tail=5 follow=false" {
+	if got := strings.Join(src.calls, ","); got != "t1run tail=5 follow=false,t2old tail=5 follow=false,t3run tail=5 follow=false" {
 		t.Errorf("source calls: %s", got)
 	}
 
@@ -192,5 +208,85 @@ func TestServiceLogsFollowAddsNewTasks(t *testing.T) {
 		case <-deadline:
 			t.Fatal("follow stream not closed after cancel")
 		}
+	}
+}
+
+// Logs a node cannot send are left out; without follow the stream ends with swarmkit's warning,
+// each reason once.
+func TestServiceLogsIncomplete(t *testing.T) {
+	ctx := context.Background()
+	c := taskFixture(t)
+	st := c.node.Store()
+	src := &fakeLogSource{lines: map[string][]string{"t1run": {"one"}, "t2old": {"old"}, "t3run": {"elsewhere"}},
+		lost: map[string]bool{"t1run": true}}
+	c.SetTaskLogSource(src)
+	const warn = "error: rpc error: code = Unknown desc = warning: incomplete log stream. some logs could not be retrieved for the following reasons: "
+	tests := []struct {
+		name   string
+		down   map[string]bool
+		follow bool
+		want   []string
+	}{
+		{"node1 lost mid-stream", nil, false, []string{"node1/svcweb/t1run one", "node1/svcweb/t2old old", "node2/svcweb/t3run elsewhere",
+			warn + "node node1 is not available"}},
+		{"node2 down too", map[string]bool{"node2": true}, false, []string{"node1/svcweb/t1run one", "node1/svcweb/t2old old",
+			warn + "node node1 is not available, node node2 is not available"}},
+		{"follow leaves them out", map[string]bool{"node2": true}, true, []string{"node1/svcweb/t1run one", "node1/svcweb/t2old old"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			src.down = tc.down
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			msgs, err := c.ServiceLogs(cctx, &backend.LogSelector{Services: []string{"web"}}, &container.LogsOptions{ShowStdout: true, Follow: tc.follow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if tc.follow {
+				deadline := time.After(5 * time.Second)
+				for len(got) < len(tc.want) {
+					select {
+					case m := <-msgs:
+						got = append(got, logLine(m))
+					case <-deadline:
+						t.Fatalf("follow: got %q so far", got)
+					}
+				}
+				cancel()
+				got = append(got, drain(t, msgs)...)
+				sort.Strings(got) // followed tasks are merged as they come
+			} else {
+				got = drain(t, msgs)
+			}
+			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+				t.Errorf("logs:\n got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+
+	// a task asked for by ID that was never scheduled
+	pending := &store.Task{ServiceName: "web"}
+	pending.ID, pending.ServiceID, pending.Slot = "t7pending", "svcweb", 4
+	pending.Status.State, pending.DesiredState = swarm.TaskStatePending, swarm.TaskStateRunning
+	pending.Spec = swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "bb:1"}}
+	put(t, st, pending)
+	src.down = nil
+	msgs, err := c.ServiceLogs(ctx, &backend.LogSelector{Tasks: []string{"t7pending"}}, &container.LogsOptions{ShowStdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, msgs); strings.Join(got, "|") != warn+"task t7pending has not been scheduled" {
+		t.Errorf("logs of an unscheduled task: %q", got)
+	}
+	// by service, tasks that have not run are not asked for
+	src.calls = nil
+	msgs, err = c.ServiceLogs(ctx, &backend.LogSelector{Services: []string{"web"}}, &container.LogsOptions{ShowStdout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(t, msgs)
+	if got := strings.Join(src.calls, ","); strings.Contains(got, "t7pending") {
+		t.Errorf("source asked for a pending task: %s", got)
 	}
 }

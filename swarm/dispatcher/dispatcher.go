@@ -26,8 +26,9 @@ type Dispatcher struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	lastBeat  map[string]time.Time // node ID → last heartbeat
-	addresses map[string]string    // node ID → address it was seen at
+	lastBeat  map[string]time.Time  // node ID → last heartbeat
+	addresses map[string]string     // node ID → address it was seen at
+	sessions  map[string][]*Session // node ID → its open sessions, oldest first
 }
 
 // New makes a dispatcher over a manager's store.
@@ -35,7 +36,8 @@ func New(st *store.Store, log *slog.Logger) *Dispatcher {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Dispatcher{st: st, log: log, now: time.Now, lastBeat: map[string]time.Time{}, addresses: map[string]string{}}
+	return &Dispatcher{st: st, log: log, now: time.Now, lastBeat: map[string]time.Time{}, addresses: map[string]string{},
+		sessions: map[string][]*Session{}}
 }
 
 func sameJSON(a, b any) bool {
@@ -80,9 +82,14 @@ func (d *Dispatcher) Open(ctx context.Context, nodeID, addr string, desc swarm.N
 		return nil, err
 	}
 	d.beat(nodeID)
-	s := &Session{d: d, nodeID: nodeID, out: make(chan []swarm.Task, 1), done: make(chan struct{})}
+	s := &Session{d: d, nodeID: nodeID, out: make(chan []swarm.Task, 1), done: make(chan struct{}),
+		logOut: make(chan []agent.LogSubscription, 1), logSubs: map[string]*logSubscription{}}
 	ch, cancel := d.st.ViewAndWatch(func(tx store.ReadTx) { s.send(assigned(tx, nodeID)) })
 	s.cancelWatch = cancel
+	s.logMu.Lock()
+	s.sendLogSubscriptions()
+	s.logMu.Unlock()
+	d.addSession(s)
 	go s.follow(ch)
 	return s, nil
 }
@@ -203,7 +210,7 @@ func (d *Dispatcher) RunHeartbeatChecks(ctx context.Context) error {
 	}
 }
 
-// Session is one node's session; it implements agent.Session.
+// Session is one node's session; it implements agent.Session and agent.LogSession.
 type Session struct {
 	d           *Dispatcher
 	nodeID      string
@@ -211,6 +218,11 @@ type Session struct {
 	done        chan struct{}
 	once        sync.Once
 	cancelWatch func()
+
+	logMu     sync.Mutex
+	logSubs   map[string]*logSubscription // open log subscriptions by ID
+	logOut    chan []agent.LogSubscription
+	logClosed bool
 }
 
 func (s *Session) send(tasks []swarm.Task) {
@@ -266,7 +278,11 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 func (s *Session) Close() {
 	s.once.Do(func() {
 		s.cancelWatch()
-		close(s.done)
+		s.d.removeSession(s)
+		s.logMu.Lock()
+		s.logClosed = true
+		s.logMu.Unlock()
+		close(s.done) // the readers of its log subscriptions end with "node is not available"
 	})
 }
 

@@ -35,9 +35,13 @@
 // An agent session lives on one shoal-rpc connection: Dispatcher.Open registers the node, then
 // Dispatcher.Assignments is a long poll (up to 15s) that answers as soon as the node's task set is
 // newer than the version the client holds; Dispatcher.UpdateStatus and Dispatcher.Heartbeat run
-// beside it. Closing the connection ends the session. A manager that is not the leader answers
-// Open, Join and Renew with the leader's address (the client redials there) and the calls of an
-// open session with code Unavailable (the client ends the session; the agent opens a new one).
+// beside it. Dispatcher.LogSubscriptions is a second long poll, for the node's whole set of open
+// log subscriptions (requests for its tasks' logs), and Dispatcher.PublishLogs sends one batch of
+// a subscription's log, answered once the manager's reader has taken it (flow control); a batch
+// for a subscription that is over is answered NotFound. Closing the connection ends the session.
+// A manager that is not the leader answers Open, Join and Renew with the leader's address (the
+// client redials there) and the calls of an open session with code Unavailable (the client ends the
+// session; the agent opens a new one).
 //
 // Raft's server addresses are the managers' channel addresses, so the leader's Raft address is where
 // clients are sent.

@@ -16,23 +16,30 @@ import (
 // and the session ends.
 const heartbeatTimeout = 10 * time.Second
 
-// clientSession is an agent session over one shoal-rpc connection; it implements agent.Session.
+// clientSession is an agent session over one shoal-rpc connection; it implements agent.Session
+// and agent.LogSession.
 type clientSession struct {
 	rc     *rpc.Client
 	id     string
 	ctx    context.Context
 	cancel context.CancelFunc
 	out    chan []swarm.Task
+	logs   chan []agent.LogSubscription
 	done   chan struct{}
 	once   sync.Once
 }
 
-var _ agent.Session = (*clientSession)(nil)
+var (
+	_ agent.Session    = (*clientSession)(nil)
+	_ agent.LogSession = (*clientSession)(nil)
+)
 
 func newClientSession(rc *rpc.Client, id string) *clientSession {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []swarm.Task, 1), done: make(chan struct{})}
+	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []swarm.Task, 1),
+		logs: make(chan []agent.LogSubscription, 1), done: make(chan struct{})}
 	go s.poll()
+	go s.pollLogs()
 	return s
 }
 
@@ -61,6 +68,43 @@ func (s *clientSession) poll() {
 		}
 		s.out <- tasks
 	}
+}
+
+// pollLogs long-polls the set of log subscriptions and delivers each new one. A failed poll ends
+// the session when the error says it is gone; otherwise only the log subscriptions stop.
+func (s *clientSession) pollLogs() {
+	var after uint64
+	for {
+		var r LogSubscriptionsReply
+		err := call(s.ctx, s.rc, "Dispatcher.LogSubscriptions", LogSubscriptionsRequest{Session: s.id, After: after}, &r)
+		if err != nil || r.Closed {
+			if r.Closed || endsSession(err) {
+				s.Close()
+			}
+			return
+		}
+		if r.Version <= after {
+			continue
+		}
+		after = r.Version
+		subs := r.Subscriptions
+		if subs == nil {
+			subs = []agent.LogSubscription{}
+		}
+		select {
+		case <-s.logs:
+		default:
+		}
+		s.logs <- subs
+	}
+}
+
+// LogSubscriptions implements agent.LogSession.
+func (s *clientSession) LogSubscriptions() <-chan []agent.LogSubscription { return s.logs }
+
+// PublishLogs implements agent.LogSession.
+func (s *clientSession) PublishLogs(ctx context.Context, b agent.LogBatch) error {
+	return call(ctx, s.rc, "Dispatcher.PublishLogs", PublishLogsRequest{Session: s.id, Batch: b}, &Empty{})
 }
 
 // Assignments implements agent.Session.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/shoal-project/shoal/swarm/agent"
 	"github.com/shoal-project/shoal/swarm/dispatcher"
 )
 
@@ -23,35 +24,77 @@ type dispatcherService struct {
 	sessions map[string]*serverSession
 }
 
-// serverSession is a dispatcher session and the latest task set it delivered.
+// serverSession is a dispatcher session and the latest task set and log subscription set it
+// delivered.
 type serverSession struct {
-	ds      *dispatcher.Session
-	mu      sync.Mutex
-	version uint64
-	tasks   []swarm.Task
-	changed chan struct{} // closed and replaced on each new set
+	ds    *dispatcher.Session
+	tasks *versioned[[]swarm.Task]
+	logs  *versioned[[]agent.LogSubscription]
+}
+
+func newServerSession(ds *dispatcher.Session) *serverSession {
+	return &serverSession{ds: ds, tasks: newVersioned[[]swarm.Task](), logs: newVersioned[[]agent.LogSubscription]()}
 }
 
 func (ss *serverSession) pump() {
 	for {
 		select {
 		case tasks := <-ss.ds.Assignments():
-			ss.mu.Lock()
-			ss.version++
-			ss.tasks = tasks
-			close(ss.changed)
-			ss.changed = make(chan struct{})
-			ss.mu.Unlock()
+			ss.tasks.set(tasks)
+		case subs := <-ss.ds.LogSubscriptions():
+			ss.logs.set(subs)
 		case <-ss.ds.Done():
 			return
 		}
 	}
 }
 
-func (ss *serverSession) current() (uint64, []swarm.Task, <-chan struct{}) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.version, ss.tasks, ss.changed
+// versioned is the latest of a series of values, numbered from 1, for long polls.
+type versioned[T any] struct {
+	mu      sync.Mutex
+	version uint64
+	val     T
+	changed chan struct{} // closed and replaced on each new value
+}
+
+func newVersioned[T any]() *versioned[T] { return &versioned[T]{changed: make(chan struct{})} }
+
+func (v *versioned[T]) set(val T) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.version++
+	v.val = val
+	close(v.changed)
+	v.changed = make(chan struct{})
+}
+
+func (v *versioned[T]) current() (uint64, T, <-chan struct{}) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.version, v.val, v.changed
+}
+
+// poll waits up to longPoll for a value newer than after. It returns the version and value then
+// (after and the zero value when the time is up) and closed when the session has ended.
+func poll[T any](d *dispatcherService, id string, ss *serverSession, v *versioned[T], after uint64) (version uint64, val T, closed bool, err error) {
+	timer := time.NewTimer(longPoll)
+	defer timer.Stop()
+	for {
+		ver, cur, changed := v.current()
+		if ver > after {
+			return ver, cur, false, nil
+		}
+		select {
+		case <-changed:
+		case <-ss.ds.Done():
+			d.end(id)
+			return after, val, true, nil
+		case <-timer.C:
+			return after, val, false, nil
+		case <-d.ctx.Done():
+			return after, val, false, d.ctx.Err()
+		}
+	}
 }
 
 // Open is Dispatcher.Open: the session is for the node the certificate names.
@@ -75,7 +118,7 @@ func (d *dispatcherService) Open(req OpenRequest, reply *OpenReply) error {
 	b := make([]byte, 12)
 	rand.Read(b)
 	id := hex.EncodeToString(b)
-	ss := &serverSession{ds: ds, changed: make(chan struct{})}
+	ss := newServerSession(ds)
 	d.mu.Lock()
 	if d.sessions == nil { // the connection ended meanwhile
 		d.mu.Unlock()
@@ -134,27 +177,29 @@ func (d *dispatcherService) Assignments(req AssignmentsRequest, reply *Assignmen
 	if err != nil {
 		return err
 	}
-	timer := time.NewTimer(longPoll)
-	defer timer.Stop()
-	for {
-		v, tasks, changed := ss.current()
-		if v > req.After {
-			reply.Version, reply.Tasks = v, tasks
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ss.ds.Done():
-			d.end(req.Session)
-			reply.Closed = true
-			return nil
-		case <-timer.C:
-			reply.Version, reply.Tasks = req.After, nil
-			return nil
-		case <-d.ctx.Done():
-			return d.ctx.Err()
-		}
+	reply.Version, reply.Tasks, reply.Closed, err = poll(d, req.Session, ss, ss.tasks, req.After)
+	return err
+}
+
+// LogSubscriptions is Dispatcher.LogSubscriptions, a long poll for a set of log subscriptions newer
+// than req.After.
+func (d *dispatcherService) LogSubscriptions(req LogSubscriptionsRequest, reply *LogSubscriptionsReply) error {
+	ss, err := d.session(req.Session, false)
+	if err != nil {
+		return err
 	}
+	reply.Version, reply.Subscriptions, reply.Closed, err = poll(d, req.Session, ss, ss.logs, req.After)
+	return err
+}
+
+// PublishLogs is Dispatcher.PublishLogs: one batch of a log subscription of this session. It
+// answers once the manager's reader has taken the batch.
+func (d *dispatcherService) PublishLogs(req PublishLogsRequest, reply *Empty) error {
+	ss, err := d.session(req.Session, false)
+	if err != nil {
+		return err
+	}
+	return toStatus(ss.ds.PublishLogs(d.ctx, req.Batch))
 }
 
 // UpdateStatus is Dispatcher.UpdateStatus.

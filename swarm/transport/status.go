@@ -63,6 +63,8 @@ func toStatus(err error) error {
 		return errNoLeader
 	case errors.Is(err, dispatcher.ErrNodeUnknown):
 		return &StatusError{Code: CodeNotFound, Desc: err.Error()}
+	case errors.Is(err, dispatcher.ErrLogSubscriptionGone):
+		return &StatusError{Code: CodeNotFound, Desc: err.Error()}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &StatusError{Code: CodeDeadlineExceeded, Desc: err.Error()}
 	}

@@ -91,3 +91,25 @@ type StatusRequest struct {
 type HeartbeatReply struct {
 	Period time.Duration
 }
+
+// LogSubscriptionsRequest is Dispatcher.LogSubscriptions' argument: answer once the node's set of
+// log subscriptions is newer than After.
+type LogSubscriptionsRequest struct {
+	Session string
+	After   uint64
+}
+
+// LogSubscriptionsReply is the node's whole set of open log subscriptions at Version (unchanged
+// when Version equals After: the poll timed out). Closed: the session ended.
+type LogSubscriptionsReply struct {
+	Version       uint64
+	Subscriptions []agent.LogSubscription
+	Closed        bool `json:",omitempty"`
+}
+
+// PublishLogsRequest is Dispatcher.PublishLogs' argument: one batch of a subscription of this
+// session.
+type PublishLogsRequest struct {
+	Session string
+	Batch   agent.LogBatch
+}
