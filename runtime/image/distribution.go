@@ -36,13 +36,9 @@ func (s *Store) DistributionInspect(ctx context.Context, ref string, authConfig 
 	}
 	switch {
 	case desc.MediaType.IsIndex():
-		idx, err := desc.ImageIndex()
+		_, im, err := remoteIndex(desc, named)
 		if err != nil {
-			return nil, registryError(err, named)
-		}
-		im, err := idx.IndexManifest()
-		if err != nil {
-			return nil, registryError(err, named)
+			return nil, err
 		}
 		for _, m := range im.Manifests {
 			if m.Platform == nil {

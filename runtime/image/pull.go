@@ -53,6 +53,19 @@ type remoteImage struct {
 	layers         []v1.Layer
 }
 
+// remoteIndex reads a manifest list (image index) fetched from a registry.
+func remoteIndex(desc *remote.Descriptor, named reference.Named) (v1.ImageIndex, *v1.IndexManifest, error) {
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		return nil, nil, registryError(err, named)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, nil, registryError(err, named)
+	}
+	return idx, im, nil
+}
+
 // fetchManifest resolves named in its registry to one image for platform (nil: the store's
 // platform, and then a single-platform image is taken whatever its platform, as dockerd does).
 func (s *Store) fetchManifest(ctx context.Context, named reference.Named, platform *v1.Platform, ac *registry.AuthConfig) (*remoteImage, error) {
@@ -71,13 +84,9 @@ func (s *Store) fetchManifest(ctx context.Context, named reference.Named, platfo
 	ri := &remoteImage{manifestDigest: desc.Digest.String()}
 	switch {
 	case desc.MediaType.IsIndex():
-		idx, err := desc.ImageIndex()
+		idx, im, err := remoteIndex(desc, named)
 		if err != nil {
-			return nil, registryError(err, named)
-		}
-		im, err := idx.IndexManifest()
-		if err != nil {
-			return nil, registryError(err, named)
+			return nil, err
 		}
 		var child *v1.Descriptor
 		for i := range im.Manifests {
