@@ -73,6 +73,17 @@ func New(cfg Config) http.Handler {
 	return s.logRequests(s.commonHeaders(stripVersionPrefix(r)))
 }
 
+// Walk calls fn for every route of the table (method and chi pattern, without the version prefix),
+// for contract checks against the Engine API swagger.
+func Walk(fn func(method, pattern string) error) error {
+	s := &server{log: slog.New(slog.DiscardHandler)}
+	r := chi.NewRouter()
+	s.routes(r)
+	return chi.Walk(r, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		return fn(method, route)
+	})
+}
+
 // routes is the route table; it reads like the Engine API reference.
 func (s *server) routes(r chi.Router) {
 	r.Options("/*", s.h(optionsHandler))
