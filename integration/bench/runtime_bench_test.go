@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,6 +16,9 @@ import (
 type engine struct {
 	name   string
 	docker func(t *testing.T, args ...string) string
+	// rss is the resident memory of the engine's own processes (daemon, containerd, shims), not of
+	// the containers.
+	rss func() int64
 }
 
 func TestRuntimeBenchmark(t *testing.T) {
@@ -24,8 +28,9 @@ func TestRuntimeBenchmark(t *testing.T) {
 	d := harness.StartDaemon(t, harness.Options{SkipContract: true})
 	reg := harness.StartRegistry(t)
 	imgs := harness.PushImages(t, reg)
-	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1")
-	shoal := engine{name: "shoald", docker: func(t *testing.T, args ...string) string { return d.MustDocker(t, args...) }}
+	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", freeAddr(t))
+	shoal := engine{name: "shoald", docker: func(t *testing.T, args ...string) string { return d.MustDocker(t, args...) },
+		rss: func() int64 { return rssOf(d.Pid()) }}
 	engines := []engine{shoal}
 	if e, ok := startDockerd(t, imgs["sleeper:1"]); ok {
 		engines = append(engines, e)
@@ -37,6 +42,7 @@ func TestRuntimeBenchmark(t *testing.T) {
 	shoal.docker(t, "service", "rm", "warm")
 
 	results := map[string]map[int]time.Duration{}
+	memory := map[string]int64{}
 	sizes := []int{1, 10, 50}
 	for _, e := range engines {
 		results[e.name] = map[int]time.Duration{}
@@ -46,6 +52,9 @@ func TestRuntimeBenchmark(t *testing.T) {
 			e.docker(t, "service", "create", "-d", "--name", name, "--replicas", fmt.Sprint(n), image)
 			waitReplicas(t, e, name, n)
 			results[e.name][n] = time.Since(start)
+			if n == sizes[len(sizes)-1] {
+				memory[e.name] = e.rss()
+			}
 			e.docker(t, "service", "rm", name)
 			waitGone(t, e, name)
 		}
@@ -57,6 +66,9 @@ func TestRuntimeBenchmark(t *testing.T) {
 			d := results[e.name][n]
 			fmt.Fprintf(&b, "%-10s %8d %14s %18s\n", e.name, n, d.Round(time.Millisecond), (d / time.Duration(n)).Round(time.Millisecond))
 		}
+	}
+	for _, e := range engines {
+		fmt.Fprintf(&b, "%s engine memory with %d containers running: %d MiB\n", e.name, sizes[len(sizes)-1], memory[e.name]>>20)
 	}
 	if len(engines) == 2 {
 		for _, n := range sizes {
@@ -140,7 +152,77 @@ func startDockerd(t *testing.T, image string) (engine, bool) {
 		t.Logf("dockerd did not answer; its log:\n%s", b)
 		return engine{}, false
 	}
-	run(t, "swarm", "init", "--advertise-addr", "127.0.0.1")
+	run(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", freeAddr(t))
 	run(t, "pull", image)
-	return engine{name: "dockerd", docker: run}, true
+	return engine{name: "dockerd", docker: run, rss: func() int64 {
+		// dockerd, its containerd and one containerd-shim per container
+		total := rssOf(cmd.Process.Pid)
+		for _, p := range descendants(cmd.Process.Pid) {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p)); strings.HasPrefix(string(comm), "containerd") {
+				total += rssOf(p)
+			}
+		}
+		return total
+	}}, true
+}
+
+// rssOf is a process's resident set size in bytes (0 if it is gone).
+func rssOf(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// descendants lists every process below pid (by walking /proc parent links).
+func descendants(pid int) []int {
+	parent := map[int]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		var p int
+		if _, err := fmt.Sscan(e.Name(), &p); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		var state string
+		var ppid int
+		fmt.Sscan(s[i+1:], &state, &ppid)
+		parent[p] = ppid
+	}
+	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// freeAddr is a loopback address with a free port, for a swarm's cluster listener.
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
