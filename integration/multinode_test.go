@@ -1,11 +1,16 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/swarm"
+	"github.com/docker/docker/errdefs"
 
 	"github.com/shoal-project/shoal/integration/harness"
 )
@@ -76,11 +81,37 @@ func TestMultiNodeSwarm(t *testing.T) {
 			t.Errorf("node ls on a follower lacks %q:\n%s", want, nodes)
 		}
 	}
+	// the same through the Go SDK, on another follower
+	sdk := c.Hosts[2].Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	sdkNodes, err := sdk.NodeList(ctx, swarm.NodeListOptions{Filters: filters.NewArgs(filters.Arg("role", "manager"))})
+	if err != nil || len(sdkNodes) != 3 {
+		t.Fatalf("SDK node list of managers: %d %v", len(sdkNodes), err)
+	}
+	leaders := 0
+	for _, n := range sdkNodes {
+		if n.ManagerStatus != nil && n.ManagerStatus.Leader {
+			leaders++
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("SDK sees %d leaders", leaders)
+	}
+	if _, err := c.Hosts[3].Client(t).NodeList(ctx, swarm.NodeListOptions{}); !errdefs.IsUnavailable(err) {
+		t.Errorf("SDK node list on a worker: %v, want Docker's 503", err)
+	}
+
 	_, stderr, code := h4.Docker(t, "node", "ls")
 	wantFail(t, "node ls on a worker", stderr, code, "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.")
 
-	// 6 replicas over 5 nodes, created through a follower
-	h2.MustDocker(t, "service", "create", "-d", "--name", "web", "--replicas", "6", imgs["sleeper:1"])
+	// 6 replicas over 5 nodes, created through a follower with the SDK
+	six := uint64(6)
+	if _, err := sdk.ServiceCreate(ctx, swarm.ServiceSpec{Annotations: swarm.Annotations{Name: "web"},
+		TaskTemplate: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: imgs["sleeper:1"]}},
+		Mode:         swarm.ServiceMode{Replicated: &swarm.ReplicatedService{Replicas: &six}}}, swarm.ServiceCreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	harness.Eventually(t, 120*time.Second, func() (bool, string) {
 		m := tasksPerNode(t, h1, "web")
 		return total(m) == 6 && len(m) == 5, fmt.Sprint(m)
