@@ -77,10 +77,14 @@ func (s *clientSession) pollLogs() {
 	for {
 		var r LogSubscriptionsReply
 		err := call(s.ctx, s.rc, "Dispatcher.LogSubscriptions", LogSubscriptionsRequest{Session: s.id, After: after}, &r)
-		if err != nil || r.Closed {
-			if r.Closed || endsSession(err) {
+		if err != nil { // r is not ours to read: the answer may still be arriving
+			if endsSession(err) {
 				s.Close()
 			}
+			return
+		}
+		if r.Closed {
+			s.Close()
 			return
 		}
 		if r.Version <= after {
