@@ -32,7 +32,7 @@ func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(co
 	}
 	containers := containerapi.New(rt, images)
 	images.SetUsers(containers.ImageUsers) // docker rmi refuses images that containers use
-	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version), containers: containers}, nil
+	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version, cfg.ExecRoot), containers: containers}, nil
 }
 
 func (p *parts) close() {

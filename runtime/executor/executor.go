@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"time"
@@ -25,11 +26,13 @@ type Executor struct {
 	images        *image.Store
 	rt            *container.Runtime
 	engineVersion string
+	filesDir      string // <exec-root>/taskfiles: each task's secret and config files
 }
 
-// New makes an executor over an image store and a container runtime.
-func New(images *image.Store, rt *container.Runtime, engineVersion string) *Executor {
-	return &Executor{images: images, rt: rt, engineVersion: engineVersion}
+// New makes an executor over an image store and a container runtime; execRoot holds the secret and
+// config files of the tasks (it should be a tmpfs, as /run is).
+func New(images *image.Store, rt *container.Runtime, engineVersion, execRoot string) *Executor {
+	return &Executor{images: images, rt: rt, engineVersion: engineVersion, filesDir: filepath.Join(execRoot, "taskfiles")}
 }
 
 var _ agent.Executor = (*Executor)(nil)
@@ -55,11 +58,11 @@ func (e *Executor) Describe(ctx context.Context) (swarm.NodeDescription, error) 
 }
 
 // Controller implements agent.Executor.
-func (e *Executor) Controller(t swarm.Task) (agent.Controller, error) {
+func (e *Executor) Controller(t swarm.Task, deps agent.Dependencies) (agent.Controller, error) {
 	if t.Spec.ContainerSpec == nil {
 		return nil, errors.New("executor: task has no container spec")
 	}
-	return &controller{e: e, task: t, name: t.Annotations.Name}, nil
+	return &controller{e: e, task: t, name: t.Annotations.Name, deps: deps}, nil
 }
 
 // controller drives one task's container; the agent calls it from one goroutine at a time.
@@ -67,7 +70,11 @@ type controller struct {
 	e    *Executor
 	task swarm.Task
 	name string // the container name, <service>.<slot>.<task id>
+	deps agent.Dependencies
 }
+
+// filesDir is where the task's secret and config files live.
+func (c *controller) filesDir() string { return filepath.Join(c.e.filesDir, c.task.ID) }
 
 var (
 	_ agent.Controller              = (*controller)(nil)
@@ -87,6 +94,15 @@ func (c *controller) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	files, err := taskFiles(ctx, c.task.Spec.ContainerSpec, c.deps)
+	if err != nil {
+		return err
+	}
+	mounts, err := writeTaskFiles(c.filesDir(), files)
+	if err != nil {
+		return err
+	}
+	spec.Mounts = append(spec.Mounts, mounts...)
 	_, err = c.e.rt.Create(ctx, spec)
 	return err
 }
@@ -160,6 +176,7 @@ func (c *controller) Shutdown(ctx context.Context) error {
 }
 
 func (c *controller) Remove(ctx context.Context) error {
+	defer os.RemoveAll(c.filesDir())
 	err := c.e.rt.Delete(c.name)
 	if errdefs.IsNotFound(err) {
 		return nil

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -24,6 +26,7 @@ type Agent struct {
 	cfg     Config
 	mu      sync.Mutex
 	runners map[string]*runner
+	current Session // the session open now, nil between sessions
 	pending map[string]StatusUpdate // reports not yet sent, latest per task
 	kick    chan struct{}
 	wg      sync.WaitGroup
@@ -73,6 +76,14 @@ func (a *Agent) session(ctx context.Context) error {
 		return err
 	}
 	defer s.Close()
+	a.mu.Lock()
+	a.current = s
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.current = nil
+		a.mu.Unlock()
+	}()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.heartbeat(sctx, s)
@@ -125,7 +136,7 @@ func (a *Agent) assign(ctx context.Context, tasks []swarm.Task) {
 			r.update(t)
 			continue
 		}
-		ctrl, err := a.cfg.Executor.Controller(t)
+		ctrl, err := a.cfg.Executor.Controller(t, deps{a})
 		if err != nil {
 			a.queue(StatusUpdate{TaskID: t.ID, Status: swarm.TaskStatus{State: swarm.TaskStateRejected,
 				Message: "preparing", Err: err.Error(), Timestamp: a.cfg.Now()}})
@@ -204,4 +215,48 @@ func (a *Agent) reportLoop(ctx context.Context, s Session) {
 			}
 		}
 	}
+}
+
+// deps fetches a task's secrets and configs through the agent's current session.
+type deps struct{ a *Agent }
+
+func (d deps) session() (DependencySession, error) {
+	d.a.mu.Lock()
+	s := d.a.current
+	d.a.mu.Unlock()
+	ds, ok := s.(DependencySession)
+	if !ok {
+		return nil, errors.New("agent: no manager session to fetch secrets and configs from")
+	}
+	return ds, nil
+}
+
+func (d deps) Secret(ctx context.Context, id string) (*swarm.Secret, error) {
+	ds, err := d.session()
+	if err != nil {
+		return nil, err
+	}
+	secrets, _, err := ds.Dependencies(ctx, []string{id}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(secrets) != 1 {
+		return nil, fmt.Errorf("secret %s not found", id)
+	}
+	return &secrets[0], nil
+}
+
+func (d deps) Config(ctx context.Context, id string) (*swarm.Config, error) {
+	ds, err := d.session()
+	if err != nil {
+		return nil, err
+	}
+	_, configs, err := ds.Dependencies(ctx, nil, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(configs) != 1 {
+		return nil, fmt.Errorf("config %s not found", id)
+	}
+	return &configs[0], nil
 }

@@ -12,9 +12,9 @@ import (
 type Executor interface {
 	// Describe reports what this node is: hostname, platform, resources, engine.
 	Describe(ctx context.Context) (swarm.NodeDescription, error)
-	// Controller returns the controller of a task. It is called once per task the agent runs; the
-	// agent calls Update on it when the task's spec or desired state changes.
-	Controller(t swarm.Task) (Controller, error)
+	// Controller returns the controller of a task. It is called once per task the agent runs. deps
+	// gives the data of the secrets and configs the task refers to.
+	Controller(t swarm.Task, deps Dependencies) (Controller, error)
 }
 
 // Controller drives one task's container. Methods are called from one goroutine at a time.
@@ -67,6 +67,18 @@ func (e *HealthError) Error() string { return "task: container is unhealthy" }
 type StatusUpdate struct {
 	TaskID string
 	Status swarm.TaskStatus
+}
+
+// Dependencies fetches the secrets and configs a task refers to, from the managers. The manager
+// answers only for those that tasks assigned to this node use.
+type Dependencies interface {
+	Secret(ctx context.Context, id string) (*swarm.Secret, error)
+	Config(ctx context.Context, id string) (*swarm.Config, error)
+}
+
+// DependencySession is a session that can fetch a task's secrets and configs.
+type DependencySession interface {
+	Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error)
 }
 
 // Dispatcher opens sessions with the managers.

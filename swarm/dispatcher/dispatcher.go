@@ -296,3 +296,40 @@ type Local struct {
 func (l Local) Session(ctx context.Context, nodeID string, desc swarm.NodeDescription) (agent.Session, error) {
 	return l.D.Open(ctx, nodeID, l.Addr, desc)
 }
+
+// Dependencies answers a node's request for secrets and configs: only those that a task assigned to
+// the node refers to, with their data.
+func (s *Session) Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error) {
+	secrets, configs := []swarm.Secret{}, []swarm.Config{}
+	var err error
+	s.d.st.View(func(tx store.ReadTx) {
+		usedSecrets, usedConfigs := map[string]bool{}, map[string]bool{}
+		for _, t := range tx.TasksByNode(s.nodeID) {
+			if cs := t.Spec.ContainerSpec; cs != nil {
+				for _, r := range cs.Secrets {
+					usedSecrets[r.SecretID] = true
+				}
+				for _, r := range cs.Configs {
+					usedConfigs[r.ConfigID] = true
+				}
+			}
+		}
+		for _, id := range secretIDs {
+			sec := tx.GetSecret(id)
+			if sec == nil || !usedSecrets[id] {
+				err = fmt.Errorf("secret %s not found", id)
+				return
+			}
+			secrets = append(secrets, sec.Secret)
+		}
+		for _, id := range configIDs {
+			cfg := tx.GetConfig(id)
+			if cfg == nil || !usedConfigs[id] {
+				err = fmt.Errorf("config %s not found", id)
+				return
+			}
+			configs = append(configs, cfg.Config)
+		}
+	})
+	return secrets, configs, err
+}

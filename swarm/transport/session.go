@@ -123,6 +123,16 @@ func (s *clientSession) UpdateStatus(ctx context.Context, updates []agent.Status
 	return err
 }
 
+// Dependencies implements agent.DependencySession.
+func (s *clientSession) Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error) {
+	var r DependenciesReply
+	err := call(ctx, s.rc, "Dispatcher.Dependencies", DependenciesRequest{Session: s.id, SecretIDs: secretIDs, ConfigIDs: configIDs}, &r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Secrets, r.Configs, nil
+}
+
 // Heartbeat implements agent.Session.
 func (s *clientSession) Heartbeat(ctx context.Context) (time.Duration, error) {
 	hctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)

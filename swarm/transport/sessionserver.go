@@ -213,6 +213,18 @@ func (d *dispatcherService) UpdateStatus(req StatusRequest, reply *Empty) error 
 	return toStatus(ss.ds.UpdateStatus(ctx, req.Updates))
 }
 
+// Dependencies is Dispatcher.Dependencies: the secrets and configs of the node's tasks.
+func (d *dispatcherService) Dependencies(req DependenciesRequest, reply *DependenciesReply) error {
+	ss, err := d.session(req.Session, true)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, callTimeout)
+	defer cancel()
+	reply.Secrets, reply.Configs, err = ss.ds.Dependencies(ctx, req.SecretIDs, req.ConfigIDs)
+	return toStatus(err)
+}
+
 // Heartbeat is Dispatcher.Heartbeat.
 func (d *dispatcherService) Heartbeat(req SessionRequest, reply *HeartbeatReply) error {
 	ss, err := d.session(req.Session, true)

@@ -113,3 +113,17 @@ type PublishLogsRequest struct {
 	Session string
 	Batch   agent.LogBatch
 }
+
+// DependenciesRequest is Dispatcher.Dependencies' argument: the secrets and configs a node's tasks
+// refer to.
+type DependenciesRequest struct {
+	Session   string
+	SecretIDs []string
+	ConfigIDs []string
+}
+
+// DependenciesReply carries them, with their data.
+type DependenciesReply struct {
+	Secrets []swarm.Secret
+	Configs []swarm.Config
+}
