@@ -26,7 +26,7 @@ type Agent struct {
 	cfg     Config
 	mu      sync.Mutex
 	runners map[string]*runner
-	current Session // the session open now, nil between sessions
+	current Session                 // the session open now, nil between sessions
 	pending map[string]StatusUpdate // reports not yet sent, latest per task
 	kick    chan struct{}
 	wg      sync.WaitGroup
