@@ -85,6 +85,10 @@ type ImageBackend interface {
 	Images(ctx context.Context, opts image.ListOptions) ([]image.Summary, error)
 	ImageInspect(ctx context.Context, name string) (*image.InspectResponse, error)
 	ImageDelete(ctx context.Context, name string, force, prune bool) ([]image.DeleteResponse, error)
+	// Auth checks credentials against a registry (POST /auth, `docker login`): the status text to
+	// show ("Login Succeeded") and an identity token when the registry gives one. Bad credentials are
+	// errdefs.Unauthorized.
+	Auth(ctx context.Context, cfg *registry.AuthConfig) (status, identityToken string, err error)
 	// DistributionInspect answers GET /distribution/{name}/json from the registry.
 	DistributionInspect(ctx context.Context, ref string, authConfig *registry.AuthConfig) (*registry.DistributionInspect, error)
 }

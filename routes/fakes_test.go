@@ -2,6 +2,7 @@ package routes
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -500,6 +501,13 @@ func (f *fakeImages) ImageInspect(_ context.Context, name string) (*image.Inspec
 
 func (f *fakeImages) ImageDelete(_ context.Context, name string, _, _ bool) ([]image.DeleteResponse, error) {
 	return []image.DeleteResponse{{Untagged: name}}, nil
+}
+
+func (f *fakeImages) Auth(_ context.Context, cfg *registry.AuthConfig) (string, string, error) {
+	if cfg.Username == "user" && cfg.Password == "pass" {
+		return "Login Succeeded", "", nil
+	}
+	return "", "", errdefs.Unauthorized(errors.New("Get \"http://" + cfg.ServerAddress + "/v2/\": unauthorized: incorrect username or password"))
 }
 
 func (f *fakeImages) DistributionInspect(_ context.Context, ref string, auth *registry.AuthConfig) (*registry.DistributionInspect, error) {

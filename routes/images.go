@@ -7,6 +7,7 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/errdefs"
 	"github.com/docker/docker/pkg/streamformatter"
@@ -146,6 +147,19 @@ func (s *server) removeImage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, nonNil(list))
+}
+
+// postAuth answers POST /auth: `docker login` asks the daemon to check the credentials.
+func (s *server) postAuth(w http.ResponseWriter, r *http.Request) error {
+	var cfg registry.AuthConfig
+	if err := readJSON(r, &cfg); err != nil {
+		return err
+	}
+	status, token, err := s.Images.Auth(r.Context(), &cfg)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, registry.AuthenticateOKBody{Status: status, IdentityToken: token})
 }
 
 // getDistribution answers GET /distribution/{name}/json, name being any reference (slashes, a registry

@@ -154,6 +154,7 @@ func (s *server) routes(r chi.Router) {
 		r.Get("/images/*", s.h(s.imagesByName))
 		r.Delete("/images/*", s.h(s.removeImage))
 		r.Get("/distribution/*", s.h(s.getDistribution))
+		r.Post("/auth", s.h(s.postAuth))
 	})
 
 	r.Group(func(r chi.Router) {

@@ -122,7 +122,7 @@ func NewCluster(t testing.TB, n int, opts ClusterOptions) *Cluster {
 		if err := c.plug(ns, "reg", RegistryHostIP); err != nil {
 			t.Fatal(err)
 		}
-		c.Registry = startRegistry(t, ns, RegistryHostIP+":"+strconv.Itoa(RegistryPort))
+		c.Registry = startRegistry(t, ns, RegistryHostIP+":"+strconv.Itoa(RegistryPort), nil)
 		args = append(args, "--insecure-registry", c.Registry.Addr)
 	}
 	for _, h := range c.Hosts {

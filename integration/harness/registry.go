@@ -17,6 +17,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/shoal-project/shoal/testimages/build"
 )
 
@@ -44,12 +46,38 @@ func StartRegistry(t testing.TB) *Registry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startRegistry(t, "", "127.0.0.1:"+strconv.Itoa(port))
+	return startRegistry(t, "", "127.0.0.1:"+strconv.Itoa(port), nil)
+}
+
+// StartRegistryWithAuth is StartRegistry with basic authentication (htpasswd) for one user. The
+// harness itself (PushImages) sends the credentials; daemons must be given them.
+func StartRegistryWithAuth(t testing.TB, user, password string) *Registry {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startRegistry(t, "", "127.0.0.1:"+strconv.Itoa(port), &basicAuth{user: user, password: password})
+}
+
+// basicAuth is a registry's single user.
+type basicAuth struct{ user, password string }
+
+// authTransport adds basic credentials to every request.
+type authTransport struct {
+	next http.RoundTripper
+	auth *basicAuth
+}
+
+func (a authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.SetBasicAuth(a.auth.user, a.auth.password)
+	return a.next.RoundTrip(req)
 }
 
 // startRegistry runs docker-registry on addr inside the network namespace
 // netns ("" for the test's own) and waits until it answers.
-func startRegistry(t testing.TB, netns, addr string) *Registry {
+func startRegistry(t testing.TB, netns, addr string, auth *basicAuth) *Registry {
 	t.Helper()
 	if _, err := os.Stat(RegistryBinary); err != nil {
 		t.Fatalf("harness: %v (install Debian's docker-registry: make deps)", err)
@@ -77,6 +105,18 @@ storage:
 http:
   addr: %s
 `, filepath.Join(dir, "storage"), r.Addr)
+	if auth != nil {
+		hash, err := bcrypt.GenerateFromPassword([]byte(auth.password), bcrypt.DefaultCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		htpasswd := filepath.Join(dir, "htpasswd")
+		if err := os.WriteFile(htpasswd, []byte(auth.user+":"+string(hash)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		config += fmt.Sprintf("auth:\n  htpasswd:\n    realm: shoal-test\n    path: %s\n", htpasswd)
+		r.transport = authTransport{next: r.transport, auth: auth}
+	}
 	cfgPath := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgPath, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
@@ -121,7 +161,7 @@ http:
 		resp, err := client.Get("http://" + r.Addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || (auth != nil && resp.StatusCode == http.StatusUnauthorized) {
 				return r
 			}
 		}

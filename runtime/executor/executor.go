@@ -86,7 +86,11 @@ func (c *controller) Prepare(ctx context.Context) error {
 	if _, err := c.e.rt.Get(c.name); err == nil {
 		return nil // made before a restart of shoald
 	}
-	img, err := c.e.images.EnsureImage(ctx, c.task.Spec.ContainerSpec.Image, c.auth())
+	auth, err := c.auth(ctx)
+	if err != nil {
+		return err
+	}
+	img, err := c.e.images.EnsureImage(ctx, c.task.Spec.ContainerSpec.Image, auth)
 	if err != nil {
 		return err
 	}
@@ -107,8 +111,18 @@ func (c *controller) Prepare(ctx context.Context) error {
 	return err
 }
 
-// auth is the registry auth the task carries (none yet: the manager keeps it with the service).
-func (c *controller) auth() *registry.AuthConfig { return nil }
+// auth is the registry auth of the task's service (--with-registry-auth), which the managers keep
+// with the service and give only to nodes that run its tasks.
+func (c *controller) auth(ctx context.Context) (*registry.AuthConfig, error) {
+	if c.deps == nil {
+		return nil, nil
+	}
+	enc, err := c.deps.RegistryAuth(ctx, c.task.ServiceID)
+	if err != nil || enc == "" {
+		return nil, err
+	}
+	return image.DecodeRegistryAuth(enc)
+}
 
 func (c *controller) Start(ctx context.Context) error { return c.e.rt.Start(ctx, c.name) }
 

@@ -260,3 +260,11 @@ func (d deps) Config(ctx context.Context, id string) (*swarm.Config, error) {
 	}
 	return &configs[0], nil
 }
+
+func (d deps) RegistryAuth(ctx context.Context, serviceID string) (string, error) {
+	ds, err := d.session()
+	if err != nil {
+		return "", err
+	}
+	return ds.RegistryAuth(ctx, serviceID)
+}

@@ -74,11 +74,14 @@ type StatusUpdate struct {
 type Dependencies interface {
 	Secret(ctx context.Context, id string) (*swarm.Secret, error)
 	Config(ctx context.Context, id string) (*swarm.Config, error)
+	// RegistryAuth is the X-Registry-Auth the service was created or updated with ("" for none).
+	RegistryAuth(ctx context.Context, serviceID string) (string, error)
 }
 
-// DependencySession is a session that can fetch a task's secrets and configs.
+// DependencySession is a session that can fetch a task's secrets, configs and registry auth.
 type DependencySession interface {
 	Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error)
+	RegistryAuth(ctx context.Context, serviceID string) (string, error)
 }
 
 // Dispatcher opens sessions with the managers.

@@ -333,3 +333,25 @@ func (s *Session) Dependencies(ctx context.Context, secretIDs, configIDs []strin
 	})
 	return secrets, configs, err
 }
+
+// RegistryAuth answers a node's request for the registry auth of a service it runs a task of.
+func (s *Session) RegistryAuth(ctx context.Context, serviceID string) (string, error) {
+	var auth string
+	var err error
+	s.d.st.View(func(tx store.ReadTx) {
+		svc := tx.GetService(serviceID)
+		runs := false
+		for _, t := range tx.TasksByNode(s.nodeID) {
+			if t.ServiceID == serviceID {
+				runs = true
+				break
+			}
+		}
+		if svc == nil || !runs {
+			err = fmt.Errorf("service %s not found", serviceID)
+			return
+		}
+		auth = svc.RegistryAuth
+	})
+	return auth, err
+}

@@ -133,6 +133,13 @@ func (s *clientSession) Dependencies(ctx context.Context, secretIDs, configIDs [
 	return r.Secrets, r.Configs, nil
 }
 
+// RegistryAuth implements agent.DependencySession.
+func (s *clientSession) RegistryAuth(ctx context.Context, serviceID string) (string, error) {
+	var r RegistryAuthReply
+	err := call(ctx, s.rc, "Dispatcher.RegistryAuth", RegistryAuthRequest{Session: s.id, ServiceID: serviceID}, &r)
+	return r.Auth, err
+}
+
 // Heartbeat implements agent.Session.
 func (s *clientSession) Heartbeat(ctx context.Context) (time.Duration, error) {
 	hctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)

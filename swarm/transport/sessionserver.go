@@ -225,6 +225,18 @@ func (d *dispatcherService) Dependencies(req DependenciesRequest, reply *Depende
 	return toStatus(err)
 }
 
+// RegistryAuth is Dispatcher.RegistryAuth: the registry auth of a service the node runs.
+func (d *dispatcherService) RegistryAuth(req RegistryAuthRequest, reply *RegistryAuthReply) error {
+	ss, err := d.session(req.Session, true)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, callTimeout)
+	defer cancel()
+	reply.Auth, err = ss.ds.RegistryAuth(ctx, req.ServiceID)
+	return toStatus(err)
+}
+
 // Heartbeat is Dispatcher.Heartbeat.
 func (d *dispatcherService) Heartbeat(req SessionRequest, reply *HeartbeatReply) error {
 	ss, err := d.session(req.Session, true)

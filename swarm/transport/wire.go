@@ -127,3 +127,14 @@ type DependenciesReply struct {
 	Secrets []swarm.Secret
 	Configs []swarm.Config
 }
+
+// RegistryAuthRequest is Dispatcher.RegistryAuth's argument: a service the node runs a task of.
+type RegistryAuthRequest struct {
+	Session   string
+	ServiceID string
+}
+
+// RegistryAuthReply carries the service's X-Registry-Auth.
+type RegistryAuthReply struct {
+	Auth string
+}
