@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,12 +44,7 @@ func runtimeSwarm(t *testing.T) (*harness.Daemon, harness.Images) {
 // the same time do not fight over 2377), and removes its containers before the daemon stops.
 func swarmInit(t *testing.T, d *harness.Daemon) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeLoopbackAddr(t)
 	d.MustDocker(t, "swarm", "init", "--advertise-addr", addr, "--listen-addr", addr)
 	t.Cleanup(func() { removeAllContainers(t, d) })
 }

@@ -121,14 +121,10 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 			}
 		}})
 	mgr.SetAPI(e.api) // what this manager serves to followers that forward to it
-	member, err := mgr.Restore(ctx)
+	current, err := mgr.Restore(ctx) // nil outside a swarm
 	if err != nil {
 		e.close()
 		return nil, err
-	}
-	var current control.Node
-	if member != nil {
-		current = member
 	}
 	e.cluster = control.New(mgr, current)
 	e.cluster.SetTaskLogSource(taskLogs{e.cluster}) // through the nodes' agent sessions

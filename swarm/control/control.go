@@ -21,7 +21,18 @@ const (
 var (
 	errNoSwarm    = errdefs.Unavailable(plainError(msgNoSwarm))
 	errNotManager = errdefs.Unavailable(plainError(msgNotManager))
+	errLocked     = errdefs.Unavailable(plainError(`Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.`))
 )
+
+// Locker is implemented by a node that waits for its unlock key (autolock after a restart).
+type Locker interface {
+	Locked() bool
+}
+
+func isLocked(n Node) bool {
+	l, ok := n.(Locker)
+	return ok && l.Locked()
+}
 
 type plainError string
 
@@ -59,6 +70,8 @@ type Lifecycle interface {
 	// ForceNewCluster restarts manager n as the only member of its Raft, keeping the state it holds
 	// (init --force-new-cluster after a lost quorum).
 	ForceNewCluster(ctx context.Context, n Node, req swarm.InitRequest) (Node, error)
+	// Unlock starts locked membership n with the unlock key.
+	Unlock(ctx context.Context, n Node, key string) (Node, error)
 	// Leave stops the membership n and erases its state.
 	Leave(ctx context.Context, n Node) error
 }
@@ -69,6 +82,9 @@ func (c *Cluster) managerStore() (*store.Store, error) {
 	defer c.mu.RUnlock()
 	if c.node == nil {
 		return nil, errNoSwarm
+	}
+	if isLocked(c.node) {
+		return nil, errLocked
 	}
 	st := c.node.Store()
 	if st == nil {

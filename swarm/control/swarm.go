@@ -3,9 +3,9 @@ package control
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"strings"
 	"time"
@@ -76,6 +76,9 @@ func (c *Cluster) Leave(ctx context.Context, force bool) error {
 	defer c.mu.Unlock()
 	if c.node == nil {
 		return errdefs.Unavailable(plainError(msgNotPart))
+	}
+	if isLocked(c.node) && !force {
+		return errdefs.Unavailable(plainError("Swarm is encrypted and locked. Please unlock it first or use `--force` to ignore this message."))
 	}
 	if c.node.Store() != nil && !force {
 		// a manager never leaves without --force; the message says what it would cost
@@ -168,15 +171,25 @@ func (c *Cluster) GetUnlockKey(ctx context.Context) (string, error) {
 	return key, nil
 }
 
-// UnlockSwarm unlocks a locked manager. shoal keeps no encrypted state at rest yet, so a running
-// node is never locked and Docker's "swarm is not locked" answer applies.
+// UnlockSwarm unlocks a manager that restarted locked (autolock) with its unlock key.
 func (c *Cluster) UnlockSwarm(ctx context.Context, req swarm.UnlockRequest) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.node == nil {
-		return errdefs.Unavailable(plainError(msgNotPart))
+		return errNoSwarm
 	}
-	return notLocked{}
+	if !isLocked(c.node) {
+		if c.node.Store() == nil {
+			return errNotManager
+		}
+		return notLocked{}
+	}
+	n, err := c.lifecycle.Unlock(ctx, c.node, strings.TrimSpace(req.UnlockKey))
+	if err != nil {
+		return err
+	}
+	c.node = n
+	return nil
 }
 
 // Info is the Swarm section of GET /info.
@@ -189,6 +202,9 @@ func (c *Cluster) Info(ctx context.Context) swarm.Info {
 		return info
 	}
 	info.LocalNodeState = swarm.LocalNodeStateActive
+	if isLocked(n) {
+		info.LocalNodeState = swarm.LocalNodeStateLocked
+	}
 	info.NodeID = n.NodeID()
 	info.NodeAddr = hostOnly(n.Addr())
 	info.RemoteManagers = n.RemoteManagers()
@@ -299,11 +315,11 @@ func fillSwarmSpecDefaults(s *swarm.Spec) {
 // FillSwarmSpecDefaults is fillSwarmSpecDefaults for the node layer, which writes the first cluster.
 func FillSwarmSpecDefaults(s *swarm.Spec) { fillSwarmSpecDefaults(s) }
 
-// NewUnlockKey makes a manager unlock key in Docker's SWMKEY-1- form.
+// NewUnlockKey makes a manager unlock key in Docker's form: SWMKEY-1- and 32 random bytes in base64.
 func NewUnlockKey() string {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		panic(err)
 	}
-	return "SWMKEY-1-" + strings.ToUpper(new(big.Int).SetBytes(b).Text(36))
+	return "SWMKEY-1-" + base64.RawStdEncoding.EncodeToString(b)
 }

@@ -76,9 +76,11 @@ type Membership struct {
 	// client reaches the managers: the agent's dispatcher, renewal, manager admission.
 	client *transport.Client
 
-	mu    sync.RWMutex
-	state state
-	mgr   *managerParts // nil on a worker
+	mu     sync.RWMutex
+	state  state
+	mgr    *managerParts // nil on a worker
+	keyPEM []byte        // the node key, in clear (on disk it is locked with autolock)
+	unlock string        // the unlock key the key on disk is locked with ("" for none)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -107,7 +109,7 @@ var _ control.Node = (*Membership)(nil)
 var _ control.TaskLogSource = (*Membership)(nil)
 
 // Restore starts the membership kept in the data root, if there is one (nil, nil otherwise).
-func (m *Manager) Restore(ctx context.Context) (*Membership, error) {
+func (m *Manager) Restore(ctx context.Context) (control.Node, error) {
 	s, err := loadState(m.cfg.Dir)
 	if err != nil || s == nil {
 		return nil, err
@@ -115,6 +117,10 @@ func (m *Manager) Restore(ctx context.Context) (*Membership, error) {
 	id, err := loadIdentity(m.cfg.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("restore swarm membership: %w", err)
+	}
+	if isLocked(id.keyPEM) {
+		m.cfg.Logger.Warn("swarm is locked: use docker swarm unlock")
+		return lockedNode{state: *s}, nil
 	}
 	mb, err := m.start(ctx, *s, id, startRestore)
 	if err != nil {
@@ -259,7 +265,10 @@ func (m *Manager) ForceNewCluster(ctx context.Context, n control.Node, req swarm
 func (m *Manager) Leave(ctx context.Context, n control.Node) error {
 	mb, ok := n.(*Membership)
 	if !ok {
-		return errors.New("node: unknown membership")
+		if _, locked := n.(lockedNode); !locked {
+			return errors.New("node: unknown membership")
+		}
+		return os.RemoveAll(m.cfg.Dir)
 	}
 	mb.stop()
 	if m.cfg.OnLeave != nil {
@@ -287,7 +296,7 @@ func (m *Manager) start(ctx context.Context, s state, id identity, mode startMod
 	if err != nil {
 		return nil, err
 	}
-	mb := &Membership{cfg: m.cfg, api: m.api, state: s, creds: creds}
+	mb := &Membership{cfg: m.cfg, api: m.api, state: s, creds: creds, keyPEM: id.keyPEM}
 	mb.ctx, mb.cancel = context.WithCancel(context.Background())
 	managers := s.Managers
 	if s.Role == string(swarm.NodeRoleManager) {
@@ -389,8 +398,9 @@ func (mb *Membership) startManager(ctx context.Context, mode startMode) (*manage
 	if err := rn.WaitReady(wctx, hasCluster); err != nil && mode != startRestore {
 		return fail(fmt.Errorf("raft: not ready: %w", err))
 	}
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go func() { defer m.wg.Done(); mb.leadership(mctx, m) }()
+	go func() { defer m.wg.Done(); mb.lockKeeper(mctx, m.st) }()
 	return m, nil
 }
 

@@ -59,11 +59,26 @@ func (mb *Membership) identityLoop(id identity) {
 			continue
 		}
 		id.certPEM, id.keyPEM = certPEM, keyPEM
-		if err := saveIdentity(mb.cfg.Dir, id); err != nil {
+		mb.mu.Lock()
+		mb.keyPEM = keyPEM
+		mb.mu.Unlock()
+		if err := writeFileAtomic(filepath.Join(mb.cfg.Dir, certDir, certFile), certPEM); err != nil {
 			mb.cfg.Logger.Warn("saving the node certificate failed", "err", err)
 		}
 		if role != mb.role() {
 			mb.switchRole(role)
+		}
+		if changedKey || role == swarm.NodeRoleWorker {
+			// a worker's key is never locked; a manager's stays under the cluster's unlock key
+			mb.mu.Lock()
+			if role == swarm.NodeRoleWorker {
+				mb.unlock = ""
+			}
+			unlock := mb.unlock
+			mb.mu.Unlock()
+			if err := saveKey(mb.cfg.Dir, keyPEM, unlock); err != nil {
+				mb.cfg.Logger.Warn("saving the node key failed", "err", err)
+			}
 		}
 	}
 }
