@@ -120,7 +120,7 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 				e.events.Publish(m)
 			}
 		}})
-	mgr.SetAPI(e.api) // what this manager serves to followers that forward to it
+	mgr.SetAPI(e.api)                // what this manager serves to followers that forward to it
 	current, err := mgr.Restore(ctx) // nil outside a swarm
 	if err != nil {
 		e.close()
