@@ -40,6 +40,9 @@ func nextStep(observed, desired swarm.TaskState, started bool) step {
 	if Rank(desired) >= Rank(swarm.TaskStateRemove) {
 		return stepRemove
 	}
+	if desired == swarm.TaskStateComplete {
+		desired = swarm.TaskStateRunning // a job's task runs until it completes
+	}
 	if Rank(desired) > Rank(swarm.TaskStateRunning) {
 		if !terminal(observed) {
 			return stepShutdown
@@ -72,6 +75,12 @@ func nextStep(observed, desired swarm.TaskState, started bool) step {
 		return stepWait
 	}
 	return stepIdle
+}
+
+// stopWanted tells whether the manager wants the task's container stopped: a desired state past
+// running other than complete (which a job's tasks run towards).
+func stopWanted(desired swarm.TaskState) bool {
+	return Rank(desired) > Rank(swarm.TaskStateRunning) && desired != swarm.TaskStateComplete
 }
 
 // ContainerStatusReporter is implemented by controllers that can tell the container's ID and PID.
@@ -233,7 +242,7 @@ func (r *runner) waitHealthy(ctx context.Context) {
 			return
 		case t := <-r.updates:
 			r.task = t
-			if Rank(t.DesiredState) > Rank(swarm.TaskStateRunning) {
+			if stopWanted(t.DesiredState) {
 				return // the loop shuts it down
 			}
 		case <-ctx.Done():
@@ -254,7 +263,7 @@ func (r *runner) wait(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if Rank(r.task.DesiredState) > Rank(swarm.TaskStateRunning) {
+			if stopWanted(r.task.DesiredState) {
 				r.setStatus(swarm.TaskStateShutdown, "shutdown", nil)
 				return
 			}
@@ -266,7 +275,7 @@ func (r *runner) wait(ctx context.Context) {
 			return
 		case t := <-r.updates:
 			r.task = t
-			if Rank(t.DesiredState) > Rank(swarm.TaskStateRunning) {
+			if stopWanted(t.DesiredState) {
 				r.ctrl.Shutdown(ctx)
 				// the container's exit arrives on res and is reported as shutdown
 			}

@@ -38,6 +38,8 @@ func TestNextStep(t *testing.T) {
 		{failed, shutdown, true, stepIdle},
 		{failed, remove, true, stepRemove},
 		{running, remove, true, stepRemove},
+		{assigned, swarm.TaskStateComplete, false, stepAccept}, // a job's task runs to completion
+		{running, swarm.TaskStateComplete, true, stepWait},
 	} {
 		if got := nextStep(c.observed, c.desired, c.started); got != c.want {
 			t.Errorf("nextStep(%s, %s, %v) = %d, want %d", c.observed, c.desired, c.started, got, c.want)

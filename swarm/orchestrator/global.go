@@ -110,7 +110,8 @@ func (r *rc) job() {
 		return
 	}
 	n := min(maxConcurrent-running, total-completed-running)
-	for slot := 1; n > 0 && uint64(slot) <= total; slot++ {
+	// a job's slots count from 0, as swarmkit's do (the CLI's job progress reads slots 0..N-1)
+	for slot := 0; n > 0 && uint64(slot) < total; slot++ {
 		k := SlotKey{ServiceID: r.svc.ID, Slot: slot}
 		if done[k] || active[k] {
 			continue
