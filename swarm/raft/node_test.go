@@ -11,7 +11,7 @@ import (
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
-func open(t *testing.T, dir string, threshold uint64) (*Node, *store.Store) {
+func open(t testing.TB, dir string, threshold uint64) (*Node, *store.Store) {
 	t.Helper()
 	st := store.New(nil)
 	n, err := Open(Config{Dir: dir, ID: "node1", Addr: "node1", Bootstrap: true, SnapshotThreshold: threshold,

@@ -67,24 +67,19 @@ func (s *Store) Update(ctx context.Context, fn func(tx Tx) error) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	now := s.now()
-	changes, err := s.compose(now, nil, fn)
+	changes, err := s.compose(now, fn)
 	if err != nil {
 		return err
 	}
 	return s.propose(ctx, &Proposal{Time: now, Changes: changes})
 }
 
-// compose runs fn on a scratch transaction that already holds pending, and returns pending plus what
-// fn changed. The scratch transaction is thrown away: only Apply commits.
-func (s *Store) compose(now time.Time, pending []Change, fn func(tx Tx) error) ([]Change, error) {
+// compose runs fn on a scratch transaction and returns what fn changed. The scratch transaction is
+// thrown away: only Apply commits.
+func (s *Store) compose(now time.Time, fn func(tx Tx) error) ([]Change, error) {
 	txn := s.db.Txn(true)
 	defer txn.Abort()
 	tx := &writeTx{readTx: readTx{txn: txn}, now: now}
-	for _, c := range pending {
-		if err := tx.replay(c); err != nil {
-			return nil, err
-		}
-	}
 	if err := fn(tx); err != nil {
 		return nil, err
 	}
@@ -121,7 +116,7 @@ type Batch struct {
 	s       *Store
 	ctx     context.Context
 	now     time.Time
-	pending []Change
+	scratch *writeTx // holds the pending changes of the batch; nil between proposals
 	err     error
 }
 
@@ -147,23 +142,41 @@ func (b *Batch) Update(fn func(tx Tx) error) error {
 	if b.err != nil {
 		return b.err
 	}
-	changes, err := b.s.compose(b.now, b.pending, fn)
-	if err != nil {
+	if b.scratch == nil {
+		b.scratch = &writeTx{readTx: readTx{txn: b.s.db.Txn(true)}, now: b.now}
+	}
+	before := append([]Change(nil), b.scratch.changes...)
+	if err := fn(b.scratch); err != nil {
+		// undo fn's part: a new scratch transaction with what came before it
+		b.scratch.txn.Abort()
+		b.scratch = &writeTx{readTx: readTx{txn: b.s.db.Txn(true)}, now: b.now}
+		for _, c := range before {
+			if rerr := b.scratch.replay(c); rerr != nil {
+				b.err = rerr
+				return rerr
+			}
+		}
 		return err
 	}
-	b.pending = changes
-	if len(b.pending) >= maxBatchChanges {
+	if len(b.scratch.changes) >= maxBatchChanges {
 		return b.flush()
 	}
 	return nil
 }
 
+// flush proposes the pending changes. The scratch transaction is thrown away first: only Apply
+// commits, and it needs the store's writer.
 func (b *Batch) flush() error {
-	if len(b.pending) == 0 {
+	if b.scratch == nil {
 		return nil
 	}
-	p := &Proposal{Time: b.now, Changes: b.pending}
-	b.pending = nil
+	changes := b.scratch.changes
+	b.scratch.txn.Abort()
+	b.scratch = nil
+	if len(changes) == 0 {
+		return nil
+	}
+	p := &Proposal{Time: b.now, Changes: changes}
 	if err := b.s.propose(b.ctx, p); err != nil {
 		b.err = err
 		return err

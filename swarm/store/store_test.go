@@ -183,3 +183,38 @@ func TestWatchAndSnapshot(t *testing.T) {
 		t.Fatalf("index %d != %d", s2.Index(), s.Index())
 	}
 }
+
+func TestBatchUpdateFailureUndoesOnlyItself(t *testing.T) {
+	ctx := context.Background()
+	s := New(nil)
+	a, b, c := newService("a"), newService("b"), newService("c")
+	boom := errors.New("boom")
+	err := s.Batch(ctx, func(bt *Batch) error {
+		if err := bt.Update(func(tx Tx) error { return tx.Create(a) }); err != nil {
+			return err
+		}
+		if err := bt.Update(func(tx Tx) error {
+			if err := tx.Create(b); err != nil {
+				return err
+			}
+			return boom // b must not be written
+		}); !errors.Is(err, boom) {
+			t.Fatalf("failed part: %v", err)
+		}
+		// the failed part's name is free again within the batch
+		return bt.Update(func(tx Tx) error {
+			if tx.FindServiceByName("b") != nil {
+				return errors.New("the failed part's service is still visible")
+			}
+			return tx.Create(c)
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx ReadTx) {
+		if tx.GetService(a.ID) == nil || tx.GetService(c.ID) == nil || tx.GetService(b.ID) != nil {
+			t.Fatalf("after the batch: a %v, b %v, c %v", tx.GetService(a.ID) != nil, tx.GetService(b.ID) != nil, tx.GetService(c.ID) != nil)
+		}
+	})
+}
