@@ -352,6 +352,24 @@ func TestClusterRemovesLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	go stale.Wait()
+	t.Cleanup(func() { // if the test stops before the cluster takes them over
+		stale.Process.Kill()
+		for _, ns := range []string{"shc-" + name + "-host1", "shc-" + name + "-br"} {
+			exec.Command("ip", "netns", "del", ns).Run()
+		}
+	})
+	// wait until nsenter has entered the namespace and exec'd busybox, so the stale process is
+	// really inside it when the cluster starts
+	inside := false
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", stale.Process.Pid)); strings.TrimSpace(string(comm)) == "busybox" {
+			inside = true
+			break
+		}
+	}
+	if !inside {
+		t.Fatal("the stale process never started sleeping in its namespace")
+	}
 	dir := filepath.Join(os.TempDir(), "shc-"+name)
 	if err := os.MkdirAll(filepath.Join(dir, "old", "mnt"), 0o755); err != nil {
 		t.Fatal(err)
