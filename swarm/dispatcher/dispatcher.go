@@ -286,17 +286,6 @@ func (s *Session) Close() {
 	})
 }
 
-// Local adapts a dispatcher to agent.Dispatcher for the agent of the manager's own node.
-type Local struct {
-	D    *Dispatcher
-	Addr string
-}
-
-// Session implements agent.Dispatcher.
-func (l Local) Session(ctx context.Context, nodeID string, desc swarm.NodeDescription) (agent.Session, error) {
-	return l.D.Open(ctx, nodeID, l.Addr, desc)
-}
-
 // Dependencies answers a node's request for secrets and configs: only those that a task assigned to
 // the node refers to, with their data.
 func (s *Session) Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error) {
