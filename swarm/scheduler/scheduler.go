@@ -84,18 +84,12 @@ func matters(ev store.Event) bool {
 func (s *Scheduler) pass(ctx context.Context) {
 	var decisions []*store.Task
 	s.store.View(func(tx store.ReadTx) {
-		tasks := tx.ListTasks()
-		pending := false
-		for _, t := range tasks {
-			if t.Status.State == swarm.TaskStatePending {
-				pending = true
-				break
-			}
-		}
-		if !pending {
+		// most events (status reports) leave nothing to place: the state index says so without
+		// reading every task
+		if len(tx.TasksByState(swarm.TaskStatePending)) == 0 {
 			return
 		}
-		decisions = Schedule(Input{Nodes: tx.ListNodes(), Tasks: tasks, Services: tx.ListServices(), Now: s.now()})
+		decisions = Schedule(Input{Nodes: tx.ListNodes(), Tasks: tx.ListTasks(), Services: tx.ListServices(), Now: s.now()})
 	})
 	if len(decisions) == 0 {
 		return

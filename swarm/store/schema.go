@@ -14,6 +14,7 @@ const (
 	indexService = "service"
 	indexNode    = "node"
 	indexSlot    = "slot"
+	indexState   = "state"
 )
 
 // stringIndex indexes an object by a string computed from it; "" means not indexed.
@@ -63,6 +64,7 @@ func schema() *memdb.DBSchema {
 			idx[indexService] = &memdb.IndexSchema{Name: indexService, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return o.(*Task).ServiceID })}
 			idx[indexNode] = &memdb.IndexSchema{Name: indexNode, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return o.(*Task).NodeID })}
 			idx[indexSlot] = &memdb.IndexSchema{Name: indexSlot, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return slotKey(o.(*Task)) })}
+			idx[indexState] = &memdb.IndexSchema{Name: indexState, AllowMissing: true, Indexer: stringIndex(func(o Object) string { return string(o.(*Task).Status.State) })}
 		}
 		tables[string(k)] = &memdb.TableSchema{Name: string(k), Indexes: idx}
 	}

@@ -218,3 +218,42 @@ func TestBatchUpdateFailureUndoesOnlyItself(t *testing.T) {
 		}
 	})
 }
+
+func TestTasksByState(t *testing.T) {
+	ctx := context.Background()
+	s := New(nil)
+	mk := func(state swarm.TaskState) *Task {
+		tk := &Task{}
+		tk.ID, tk.ServiceID, tk.Status.State = NewID(), "s", state
+		return tk
+	}
+	pending := mk(swarm.TaskStatePending)
+	if err := s.Update(ctx, func(tx Tx) error {
+		for _, tk := range []*Task{pending, mk(swarm.TaskStateRunning), mk(swarm.TaskStateRunning)} {
+			if err := tx.Create(tk); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var got *Task
+	s.View(func(tx ReadTx) { got = tx.GetTask(pending.ID) })
+	moved := got.Copy()
+	moved.Status.State = swarm.TaskStateAssigned
+	if err := s.Update(ctx, func(tx Tx) error { return tx.Update(moved) }); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx ReadTx) {
+		if n := len(tx.TasksByState(swarm.TaskStatePending)); n != 0 {
+			t.Errorf("pending after the move: %d (a stale index entry)", n)
+		}
+		if n := len(tx.TasksByState(swarm.TaskStateRunning)); n != 2 {
+			t.Errorf("running: %d", n)
+		}
+		if n := len(tx.TasksByState(swarm.TaskStateAssigned)); n != 1 {
+			t.Errorf("assigned: %d", n)
+		}
+	})
+}

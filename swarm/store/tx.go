@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
 	memdb "github.com/hashicorp/go-memdb"
 )
 
@@ -18,6 +19,8 @@ type ReadTx interface {
 	ListTasks() []*Task
 	TasksByService(serviceID string) []*Task
 	TasksByNode(nodeID string) []*Task
+	// TasksByState gives the tasks whose observed state is state.
+	TasksByState(state swarm.TaskState) []*Task
 	// TasksBySlot gives the tasks of one replicated slot, or (slot 0) of one global service on a node.
 	TasksBySlot(serviceID string, slot int, nodeID string) []*Task
 	GetNode(id string) *Node
@@ -87,6 +90,9 @@ func (r readTx) TasksByService(serviceID string) []*Task {
 }
 func (r readTx) TasksByNode(nodeID string) []*Task {
 	return list[Task](r.txn, KindTask, indexNode, nodeID)
+}
+func (r readTx) TasksByState(state swarm.TaskState) []*Task {
+	return list[Task](r.txn, KindTask, indexState, string(state))
 }
 func (r readTx) TasksBySlot(serviceID string, slot int, nodeID string) []*Task {
 	t := &Task{}
