@@ -85,6 +85,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) err
 	if err != nil {
 		sig = unix.SIGTERM
 	}
+	rn.stopHealth() // as dockerd: no health checks while a container stops (see Delete)
 	err = r.signalLocked(rn, sig)
 	c.mu.Unlock()
 	if err != nil {
@@ -130,6 +131,9 @@ func (r *Runtime) Delete(ref string) error {
 	c.removing = true
 	rn, running := c.running()
 	if running {
+		// stop the health checks first: an exec'd probe caught by the kill stays a zombie, holding up
+		// the container's init, until its Exec returns and reaps it
+		rn.stopHealth()
 		_ = r.signalLocked(rn, unix.SIGKILL)
 	}
 	c.mu.Unlock()
