@@ -26,6 +26,7 @@ while time.time() < deadline:
     time.sleep(0.5)
 else:
     sys.exit("tasks never ran: %r" % svc.tasks())
+svc.reload()  # the allocator has written the service's endpoint since create: take its version
 svc.scale(3)
 svc.reload()
 assert svc.attrs["Spec"]["Mode"]["Replicated"]["Replicas"] == 3, svc.attrs["Spec"]["Mode"]
