@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,7 @@ import (
 // key; a wrong key is refused; the key can be rotated and autolock turned off.
 func TestAutolock(t *testing.T) {
 	d := harness.StartDaemon(t, harness.Options{})
-	out := d.MustDocker(t, "swarm", "init", "--autolock", "--advertise-addr", "127.0.0.1", "--listen-addr", freeLoopbackAddr(t))
+	out := d.MustDocker(t, "swarm", "init", "--autolock", "--advertise-addr", "127.0.0.1", "--listen-addr", harness.FreeLoopbackAddr(t))
 	if !strings.Contains(out, "docker swarm unlock") || !strings.Contains(out, "SWMKEY-1-") {
 		t.Fatalf("init --autolock printed:\n%s", out)
 	}
@@ -58,14 +57,4 @@ func TestAutolock(t *testing.T) {
 		t.Fatalf("after restart without autolock: %q", st)
 	}
 	d.MustDocker(t, "swarm", "leave", "--force")
-}
-
-// freeLoopbackAddr is 127.0.0.1 with a port free now, for a swarm's cluster listener.
-func freeLoopbackAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -55,7 +55,7 @@ func TestDockerPy(t *testing.T) {
 	reg := harness.StartRegistry(t)
 	imgs := harness.PushImages(t, reg)
 	t.Cleanup(func() { removeAllContainers(t, d) })
-	cmd := exec.Command("python3", "-c", dockerPyScript, freeLoopbackAddr(t), imgs["sleeper:1"])
+	cmd := exec.Command("python3", "-c", dockerPyScript, harness.FreeLoopbackAddr(t), imgs["sleeper:1"])
 	cmd.Env = append(d.Env(), "PYTHONUNBUFFERED=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "docker-py ok") {

@@ -44,7 +44,7 @@ func runtimeSwarm(t *testing.T) (*harness.Daemon, harness.Images) {
 // the same time do not fight over 2377), and removes its containers before the daemon stops.
 func swarmInit(t *testing.T, d *harness.Daemon) {
 	t.Helper()
-	addr := freeLoopbackAddr(t)
+	addr := harness.FreeLoopbackAddr(t)
 	d.MustDocker(t, "swarm", "init", "--advertise-addr", addr, "--listen-addr", addr)
 	t.Cleanup(func() { removeAllContainers(t, d) })
 }

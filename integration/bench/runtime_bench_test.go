@@ -2,7 +2,6 @@ package bench
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -28,7 +27,7 @@ func TestRuntimeBenchmark(t *testing.T) {
 	d := harness.StartDaemon(t, harness.Options{SkipContract: true})
 	reg := harness.StartRegistry(t)
 	imgs := harness.PushImages(t, reg)
-	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", freeAddr(t))
+	d.MustDocker(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", harness.FreeLoopbackAddr(t))
 	shoal := engine{name: "shoald", docker: func(t *testing.T, args ...string) string { return d.MustDocker(t, args...) },
 		rss: func() int64 { return rssOf(d.Pid()) }}
 	engines := []engine{shoal}
@@ -152,7 +151,7 @@ func startDockerd(t *testing.T, image string) (engine, bool) {
 		t.Logf("dockerd did not answer; its log:\n%s", b)
 		return engine{}, false
 	}
-	run(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", freeAddr(t))
+	run(t, "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", harness.FreeLoopbackAddr(t))
 	run(t, "pull", image)
 	return engine{name: "dockerd", docker: run, rss: func() int64 {
 		// dockerd, its containerd and one containerd-shim per container
@@ -215,14 +214,4 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
-}
-
-// freeAddr is a loopback address with a free port, for a swarm's cluster listener.
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

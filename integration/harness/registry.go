@@ -250,3 +250,14 @@ func freePort() (int, error) {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
 }
+
+// FreeLoopbackAddr is 127.0.0.1 with a port free now, e.g. for a swarm's --listen-addr, so that
+// daemons of tests running at the same time do not fight over 2377.
+func FreeLoopbackAddr(t testing.TB) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
