@@ -21,10 +21,12 @@ func (r *Runtime) Wait(ctx context.Context, ref string) (exitCode int, oomKilled
 		return 0, false, err
 	}
 	c.mu.Lock()
-	rn, running := c.running()
+	// The last run, exited or not: its monitor may still be sending the "die" event, and a
+	// Wait returns only after that (exited is closed last).
+	rn := c.run
 	st := c.meta.State
 	c.mu.Unlock()
-	if running {
+	if rn != nil {
 		if err := waitExited(ctx, rn); err != nil {
 			return 0, false, err
 		}
