@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -88,6 +89,9 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	if cfg.ElectionTimeout > 0 {
 		rc.ElectionTimeout = cfg.ElectionTimeout
 	}
+	// Docker's defaults until the swarm spec says otherwise (see Tune), checked every few
+	// seconds rather than hashicorp's two minutes, as swarmkit checks after every apply.
+	rc.SnapshotThreshold, rc.TrailingLogs, rc.SnapshotInterval = 10000, 500, 5*time.Second
 	if cfg.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = cfg.SnapshotThreshold
 	}
@@ -273,6 +277,34 @@ func (n *Node) Servers() ([]hraft.Server, error) {
 // Raft exposes the underlying member for membership changes.
 func (n *Node) Raft() *hraft.Raft { return n.r }
 
+// Tuning is what the swarm spec's Raft section changes at run time.
+type Tuning struct {
+	// SnapshotThreshold is the number of entries applied since the last snapshot that makes
+	// the next one (Docker's SnapshotInterval).
+	SnapshotThreshold uint64
+	// TrailingLogs is the number of entries kept behind a snapshot for followers that lag;
+	// one further behind gets the snapshot (Docker's LogEntriesForSlowFollowers).
+	TrailingLogs uint64
+}
+
+// Tune applies t; zero fields keep their value.
+func (n *Node) Tune(t Tuning) error {
+	rc := n.r.ReloadableConfig()
+	if t.SnapshotThreshold > 0 {
+		rc.SnapshotThreshold = t.SnapshotThreshold
+	}
+	if t.TrailingLogs > 0 {
+		rc.TrailingLogs = t.TrailingLogs
+	}
+	return n.r.ReloadConfig(rc)
+}
+
+// Tuning returns the settings in force.
+func (n *Node) Tuning() Tuning {
+	rc := n.r.ReloadableConfig()
+	return Tuning{SnapshotThreshold: rc.SnapshotThreshold, TrailingLogs: rc.TrailingLogs}
+}
+
 // Snapshot forces a snapshot now (tests, before compaction).
 func (n *Node) Snapshot() error { return n.r.Snapshot().Error() }
 
@@ -290,15 +322,28 @@ func (n *Node) Shutdown() error {
 }
 
 func hclogFor(l *slog.Logger) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Warn, Output: slogWriter{l}})
+	return hclog.New(&hclog.LoggerOptions{Name: "raft", Level: hclog.Info, Output: slogWriter{l}, DisableTime: true})
 }
 
-// slogWriter sends hclog's lines to slog.
+// slogWriter sends hclog's lines to slog at their own level ("[INFO]  raft: ...").
 type slogWriter struct{ l *slog.Logger }
 
 func (w slogWriter) Write(b []byte) (int, error) {
-	w.l.Warn(string(trimNL(b)), "component", "raft")
+	line := string(trimNL(b))
+	level := slog.LevelWarn
+	for prefix, l := range hclogLevels {
+		if rest, ok := strings.CutPrefix(line, prefix); ok {
+			line, level = strings.TrimLeft(rest, " "), l
+			break
+		}
+	}
+	w.l.Log(context.Background(), level, line, "component", "raft")
 	return len(b), nil
+}
+
+var hclogLevels = map[string]slog.Level{
+	"[TRACE]": slog.LevelDebug, "[DEBUG]": slog.LevelDebug, "[INFO]": slog.LevelInfo,
+	"[WARN]": slog.LevelWarn, "[ERROR]": slog.LevelError,
 }
 
 func trimNL(b []byte) []byte {
