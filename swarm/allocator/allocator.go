@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/docker/docker/api/types/swarm"
+
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
@@ -53,14 +55,14 @@ func (a *Allocator) Run(ctx context.Context) error {
 			if !ok {
 				return errors.New("allocator: store watch ended")
 			}
-			need = matters(ev)
+			need = a.matters(ev)
 			for more := true; more; {
 				select {
 				case ev, ok := <-events:
 					if !ok {
 						return errors.New("allocator: store watch ended")
 					}
-					need = need || matters(ev)
+					need = need || a.matters(ev)
 				default:
 					more = false
 				}
@@ -69,11 +71,15 @@ func (a *Allocator) Run(ctx context.Context) error {
 	}
 }
 
-// matters reports whether an event can change what needs allocating.
-func matters(ev store.Event) bool {
-	switch ev.Object.(type) {
-	case *store.Network, *store.Service, *store.Task, *store.Cluster:
+// matters reports whether an event can change what needs allocating. Most task events are status
+// reports of tasks allocated long ago: only a NEW task waits for the allocator, and a task that ends
+// or goes matters only while something could not be allocated (its addresses may be free again).
+func (a *Allocator) matters(ev store.Event) bool {
+	switch o := ev.Object.(type) {
+	case *store.Network, *store.Service, *store.Cluster:
 		return true
+	case *store.Task:
+		return len(a.problems) > 0 || ev.Action != store.Delete && o.Status.State == swarm.TaskStateNew
 	}
 	return false
 }

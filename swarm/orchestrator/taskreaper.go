@@ -23,11 +23,12 @@ func NewReaper(s *store.Store, opts ...Option) *Reaper {
 func (r *Reaper) Run(ctx context.Context) error {
 	events, cancel := r.store.Watch()
 	defer cancel()
-	need := true
+	scope := reapScope{all: true}
 	for {
-		if need {
-			r.pass(ctx)
+		if !scope.empty() {
+			r.pass(ctx, scope)
 		}
+		scope = reapScope{}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -35,14 +36,14 @@ func (r *Reaper) Run(ctx context.Context) error {
 			if !ok {
 				return errors.New("task reaper: store watch ended")
 			}
-			need = reapMatters(ev)
+			scope.note(ev)
 			for more := true; more; {
 				select {
 				case ev, ok := <-events:
 					if !ok {
 						return errors.New("task reaper: store watch ended")
 					}
-					need = need || reapMatters(ev)
+					scope.note(ev)
 				default:
 					more = false
 				}
@@ -51,20 +52,62 @@ func (r *Reaper) Run(ctx context.Context) error {
 	}
 }
 
-// reapMatters reports whether an event can make a task or service deletable.
-func reapMatters(ev store.Event) bool {
-	switch ev.Object.(type) {
-	case *store.Task, *store.Service, *store.Cluster:
-		return true
-	}
-	return false
+// reapScope is what a burst of events can have made deletable: the tasks of some services (a
+// service's history is trimmed per slot), some tasks of no service, or everything (a new retention
+// limit, or the first pass).
+type reapScope struct {
+	all      bool
+	services map[string]bool
+	loose    map[string]bool // tasks without a service
 }
 
-func (r *Reaper) pass(ctx context.Context) {
+func (s *reapScope) empty() bool { return !s.all && len(s.services) == 0 && len(s.loose) == 0 }
+
+func (s *reapScope) note(ev store.Event) {
+	add := func(m *map[string]bool, id string) {
+		if *m == nil {
+			*m = map[string]bool{}
+		}
+		(*m)[id] = true
+	}
+	switch o := ev.Object.(type) {
+	case *store.Cluster:
+		s.all = true
+	case *store.Service:
+		add(&s.services, o.ID)
+	case *store.Task:
+		if o.ServiceID != "" {
+			add(&s.services, o.ServiceID)
+		} else if ev.Action != store.Delete {
+			add(&s.loose, o.ID)
+		}
+	}
+}
+
+// input reads what Reap needs for the scope, through the task indexes unless it is everything.
+func (s *reapScope) input(tx store.ReadTx) ReapInput {
+	in := ReapInput{Retention: Retention(tx.GetCluster())}
+	if s.all {
+		in.Services, in.Tasks = tx.ListServices(), tx.ListTasks()
+		return in
+	}
+	for id := range s.services {
+		if svc := tx.GetService(id); svc != nil {
+			in.Services = append(in.Services, svc)
+		}
+		in.Tasks = append(in.Tasks, tx.TasksByService(id)...)
+	}
+	for id := range s.loose {
+		if t := tx.GetTask(id); t != nil {
+			in.Tasks = append(in.Tasks, t)
+		}
+	}
+	return in
+}
+
+func (r *Reaper) pass(ctx context.Context, scope reapScope) {
 	var out ReapOutput
-	r.store.View(func(tx store.ReadTx) {
-		out = Reap(ReapInput{Services: tx.ListServices(), Tasks: tx.ListTasks(), Retention: Retention(tx.GetCluster())})
-	})
+	r.store.View(func(tx store.ReadTx) { out = Reap(scope.input(tx)) })
 	if len(out.Tasks) == 0 && len(out.Services) == 0 {
 		return
 	}
