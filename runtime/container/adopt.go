@@ -28,7 +28,12 @@ func (r *Runtime) adoptAll() error {
 			continue
 		}
 		c := &ctr{id: id, name: m.Spec.Name, dir: dir, meta: m, ready: true}
-		if c.logs, err = openJSONLog(filepath.Join(dir, id+"-json.log")); err != nil {
+		policy, err := parseLogConfig(m.Spec.LogConfig)
+		if err != nil { // checked at Create: only a config.json from another version
+			r.log.Warn("invalid log configuration: keeping one json-file log without limit", "id", id, "err", err)
+			policy = logPolicy{maxSize: -1, maxFiles: 1}
+		}
+		if c.logs, err = openJSONLog(filepath.Join(dir, id+"-json.log"), policy); err != nil {
 			return err
 		}
 		r.mu.Lock()

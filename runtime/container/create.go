@@ -97,7 +97,11 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr e
 	if _, err := r.buildConfig(c, caps); err != nil {
 		return nil, err
 	}
-	if c.logs, err = openJSONLog(filepath.Join(dir, c.id+"-json.log")); err != nil {
+	policy, err := parseLogConfig(spec.LogConfig)
+	if err != nil {
+		return nil, err
+	}
+	if c.logs, err = openJSONLog(filepath.Join(dir, c.id+"-json.log"), policy); err != nil {
 		return nil, err
 	}
 	if err := c.save(); err != nil {

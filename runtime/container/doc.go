@@ -33,8 +33,9 @@
 //
 //	<exec-root>/runtime/<id>/           libcontainer state (state.json)
 //	<exec-root>/containers/<id>/        stdout and stderr FIFOs, the init's exit-code file
-//	<data-root>/containers/<id>/        config.json (spec and state), <id>-json.log, hostname,
-//	                                    hosts, resolv.conf, rootfs/ (overlay mount), diff/, work/
+//	<data-root>/containers/<id>/        config.json (spec and state), <id>-json.log (and
+//	                                    <id>-json.log.1 ... when rotated), hostname, hosts,
+//	                                    resolv.conf, rootfs/ (overlay mount), diff/, work/
 //	<data-root>/volumes/<name>/_data    named local volumes
 //
 // # Logs
@@ -47,6 +48,14 @@
 // blocks on write until shoald is back (Docker with live-restore behaves the same way). Lines
 // read after a restart carry the time they were read. A TTY container (Spec.TTY) logs through
 // its pseudo-terminal, whose master end lives in shoald: it cannot survive a restart.
+//
+// Spec.LogConfig picks the log driver as Docker's HostConfig.LogConfig does. json-file (the
+// default) takes dockerd's max-size (decimal units: "1k" is 1000 bytes) and max-file options:
+// before a write finds the current file at max-size or more, the files rotate (<id>-json.log
+// becomes <id>-json.log.1, .1 becomes .2, ...), keeping max-file files in all. compress is
+// checked but ignored: rotated files stay plain. Logs reads across the files, oldest first, and a
+// follower goes on across rotations. The driver "none" keeps nothing (the FIFOs are still
+// drained) and Logs refuses it. Any other driver, or an unknown option, fails Create.
 //
 // # Exit codes of adopted containers
 //

@@ -1,11 +1,7 @@
 package container
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"os"
 	"time"
 
 	"github.com/docker/docker/api/types/backend"
@@ -16,13 +12,15 @@ import (
 type LogOptions struct {
 	Stdout, Stderr bool
 	Follow         bool      // go on until the container stops or ctx ends
-	Tail           int       // the last Tail entries of the file; < 0 for all
+	Tail           int       // the last Tail entries of the log (both streams); < 0 for all
 	Since, Until   time.Time // zero for no bound
 }
 
-// Logs streams a container's log entries. The channel is closed at the end of the log (or, with
-// Follow, when the running container exits) and when ctx ends. Line holds the output with its
-// newline; Source is "stdout" or "stderr".
+// Logs streams a container's log entries, oldest first and across the rotated files of the
+// log. The channel is closed at the end of the log (or, with Follow, when the running container
+// exits) and when ctx ends. Line holds the output with its newline; Source is "stdout" or
+// "stderr". A container with the log driver "none" has no log: errdefs.NotImplemented with
+// dockerd's text.
 func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions) (<-chan *backend.LogMessage, error) {
 	if !opts.Stdout && !opts.Stderr {
 		return nil, invalidf("Bad parameters: you must choose at least one stream")
@@ -36,18 +34,26 @@ func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions) (<-chan
 	if rn, ok := c.running(); ok && opts.Follow {
 		exited = rn.exited
 	}
-	path := c.logs.path
+	logs := c.logs
 	c.mu.Unlock()
+	return streamLog(ctx, logs, opts, exited)
+}
 
-	f, err := os.Open(path)
+// streamLog reads l as Logs describes; with a non-nil exited it follows l until exited is
+// closed. The files are opened before it returns, so the stream starts from the log as it is
+// now.
+func streamLog(ctx context.Context, l *jsonLog, opts LogOptions, exited <-chan struct{}) (<-chan *backend.LogMessage, error) {
+	if l.policy.none {
+		return nil, errReadLogsNotSupported
+	}
+	cur, err := openLogCursor(l)
 	if err != nil {
 		return nil, err
 	}
 	out := make(chan *backend.LogMessage, 64)
 	go func() {
 		defer close(out)
-		defer f.Close()
-		lr := &logReader{f: f, opts: opts}
+		defer cur.close()
 		send := func(m *backend.LogMessage) bool {
 			select {
 			case out <- m:
@@ -56,26 +62,22 @@ func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions) (<-chan
 				return false
 			}
 		}
-		changed := c.logs.changedCh()
-		msgs, err := lr.readAvailable()
-		if err != nil {
-			send(&backend.LogMessage{Err: err})
-			return
-		}
-		if opts.Tail >= 0 && len(msgs) > opts.Tail {
-			msgs = msgs[len(msgs)-opts.Tail:]
-		}
+		f := logFilter{opts: opts, since: opts.Since}
+		changed := cur.changed
+		msgs, err := cur.readTail(opts.Tail)
 		for {
 			for _, m := range msgs {
-				if !opts.Until.IsZero() && m.Timestamp.After(opts.Until) {
+				keep, more := f.pass(m)
+				if !more {
 					return
 				}
-				if !lr.keep(m) {
-					continue
-				}
-				if !send(m) {
+				if keep && !send(m) {
 					return
 				}
+			}
+			if err != nil {
+				send(&backend.LogMessage{Err: err})
+				return
 			}
 			if exited == nil {
 				return
@@ -87,50 +89,34 @@ func (r *Runtime) Logs(ctx context.Context, ref string, opts LogOptions) (<-chan
 			case <-exited:
 				exited = nil // read what is left, then stop
 			}
-			changed = c.logs.changedCh()
-			if msgs, err = lr.readAvailable(); err != nil {
-				send(&backend.LogMessage{Err: err})
-				return
-			}
+			msgs, changed, err = cur.next()
 		}
 	}()
 	return out, nil
 }
 
-// logReader decodes json-file entries, keeping an incomplete last line for the next read.
-type logReader struct {
-	f       *os.File
-	opts    LogOptions
-	pending []byte
+// logFilter applies the stream choice and the time bounds, as dockerd's log forwarder does:
+// once an entry at or after Since has been seen, later ones are not checked against it (the
+// times of the two streams' entries need not be in order).
+type logFilter struct {
+	opts  LogOptions
+	since time.Time
 }
 
-func (lr *logReader) readAvailable() ([]*backend.LogMessage, error) {
-	data, err := io.ReadAll(lr.f)
-	if err != nil {
-		return nil, err
-	}
-	data = append(lr.pending, data...)
-	var msgs []*backend.LogMessage
-	for {
-		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			break
+// pass reports whether m is to be sent and whether the stream goes on (false once an entry is
+// after Until).
+func (f *logFilter) pass(m *backend.LogMessage) (keep, more bool) {
+	if !f.since.IsZero() {
+		if m.Timestamp.Before(f.since) {
+			return false, true
 		}
-		line := data[:i]
-		data = data[i+1:]
-		var e jsonLogEntry
-		if err := json.Unmarshal(line, &e); err != nil {
-			continue // a damaged line; Docker skips them too
-		}
-		msgs = append(msgs, &backend.LogMessage{Line: []byte(e.Log), Source: e.Stream, Timestamp: e.Time})
+		f.since = time.Time{}
 	}
-	lr.pending = append([]byte(nil), data...)
-	return msgs, nil
-}
-
-func (lr *logReader) keep(m *backend.LogMessage) bool {
-	if m.Source == "stdout" && !lr.opts.Stdout || m.Source == "stderr" && !lr.opts.Stderr {
-		return false
+	if !f.opts.Until.IsZero() && m.Timestamp.After(f.opts.Until) {
+		return false, false
 	}
-	return lr.opts.Since.IsZero() || !m.Timestamp.Before(lr.opts.Since)
+	if m.Source == "stdout" && !f.opts.Stdout || m.Source == "stderr" && !f.opts.Stderr {
+		return false, true
+	}
+	return true, true
 }

@@ -4,12 +4,17 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/backend"
+	containertypes "github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/errdefs"
 )
 
 func TestLogsJSONFileFormat(t *testing.T) {
@@ -138,4 +143,95 @@ func TestLogsFollow(t *testing.T) {
 	}
 	cancel()
 	collect(t, ch)
+}
+
+// A container with max-size and max-file keeps at most max-file files of about max-size, and
+// Logs reads them in order.
+func TestLogsRotateContainerOutput(t *testing.T) {
+	e := newTestEnv(t)
+	s := testSpec("sh", "-c", "i=1; while [ $i -le 300 ]; do echo line-$i; i=$((i+1)); done")
+	s.LogConfig = containertypes.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1k", "max-file": "3"}}
+	c := e.run(s)
+	if code, _ := e.wait(c.ID); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	files, err := filepath.Glob(c.LogPath + "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	if want := []string{c.LogPath, c.LogPath + ".1", c.LogPath + ".2"}; !slices.Equal(files, want) {
+		t.Fatalf("log files %v, want %v", files, want)
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 1000+100 { // one entry past max-size at most
+			t.Errorf("%s holds %d bytes", f, fi.Size())
+		}
+	}
+	ctx := testCtx(t)
+	ch, err := e.r.Logs(ctx, c.ID, LogOptions{Stdout: true, Stderr: true, Tail: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := collect(t, ch)
+	if len(all) < 20 || len(all) > 60 || all[len(all)-1] != "stdout:line-300\n" {
+		t.Fatalf("%d entries kept, last %q", len(all), all[len(all)-1:])
+	}
+	first := 301 - len(all)
+	for i, l := range all {
+		if l != fmt.Sprintf("stdout:line-%d\n", first+i) {
+			t.Fatalf("entry %d is %q, want line-%d", i, l, first+i)
+		}
+	}
+	ch, err = e.r.Logs(ctx, c.ID, LogOptions{Stdout: true, Tail: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(collect(t, ch), ""); got != "stdout:line-296\nstdout:line-297\nstdout:line-298\nstdout:line-299\nstdout:line-300\n" {
+		t.Fatalf("tail 5: %q", got)
+	}
+}
+
+func TestLogsDriverChoice(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := testCtx(t)
+	for _, tt := range []struct {
+		cfg  containertypes.LogConfig
+		want string
+	}{
+		{containertypes.LogConfig{Type: "json-file", Config: map[string]string{"bogus": "1"}}, "unknown log opt 'bogus' for json-file log driver"},
+		{containertypes.LogConfig{Type: "local"}, "logger: no log driver named 'local' is registered"},
+		{containertypes.LogConfig{Config: map[string]string{"max-size": "1k", "max-file": "0"}}, "failed to initialize logging driver: max-file cannot be less than 1"},
+	} {
+		s := testSpec("true")
+		s.LogConfig = tt.cfg
+		_, err := e.r.Create(ctx, s)
+		if err == nil || err.Error() != tt.want || !errdefs.IsInvalidParameter(err) {
+			t.Errorf("create with %+v: %v, want %q", tt.cfg, err, tt.want)
+		}
+		if _, err := os.Stat(filepath.Join(e.dataRoot, "containers", s.ID)); !os.IsNotExist(err) {
+			t.Errorf("a refused create left its directory: %v", err)
+		}
+	}
+
+	s := testSpec("sh", "-c", "echo dropped; echo dropped too >&2")
+	s.LogConfig = containertypes.LogConfig{Type: "none"}
+	c := e.run(s)
+	if code, _ := e.wait(c.ID); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if c.LogPath != "" || c.Spec.LogConfig.Type != "none" {
+		t.Errorf("log path %q, config %+v", c.LogPath, c.Spec.LogConfig)
+	}
+	if logs, _ := filepath.Glob(filepath.Join(e.dataRoot, "containers", c.ID, "*.log*")); len(logs) != 0 {
+		t.Errorf("driver none wrote %v", logs)
+	}
+	if _, err := e.r.Logs(ctx, c.ID, LogOptions{Stdout: true}); err == nil ||
+		err.Error() != "configured logging driver does not support reading" || !errdefs.IsNotImplemented(err) {
+		t.Errorf("logs of a none container: %v", err)
+	}
 }

@@ -255,7 +255,7 @@ func (r *Runtime) snapshot(c *ctr) *Container {
 		State:          cloneState(c.meta.State),
 		RootfsPath:     c.meta.Mounts.Rootfs,
 		UpperDir:       filepath.Join(dir, "diff"),
-		LogPath:        c.logs.path,
+		LogPath:        c.logs.path, // "" for the log driver "none"
 		HostnamePath:   c.meta.Mounts.Hostname,
 		HostsPath:      c.meta.Mounts.Hosts,
 		ResolvConfPath: c.meta.Mounts.ResolvConf,

@@ -67,6 +67,11 @@ type Spec struct {
 	// TTY gives the main process a pseudo-terminal (logged as stdout). See the package doc.
 	TTY bool
 
+	// LogConfig is the log driver and its options, as in Docker's HostConfig: Type "" or
+	// "json-file" keeps the output in json-file logs (options max-size, max-file; see jsonLog),
+	// "none" drops it. Other drivers and unknown options fail Create with dockerd's errors.
+	LogConfig containertypes.LogConfig
+
 	// NetNS is "" (or "none") for a new network namespace with only loopback, "host" for the
 	// host's, or the path of a network namespace to join (e.g. /run/netns/x).
 	NetNS string
@@ -153,6 +158,9 @@ func (s *Spec) validate() error {
 		return invalidf("no image layers given")
 	}
 	if _, err := ParseSignal(s.stopSignal()); err != nil {
+		return err
+	}
+	if _, err := parseLogConfig(s.LogConfig); err != nil {
 		return err
 	}
 	switch s.NetNS {

@@ -40,7 +40,7 @@ type Container struct {
 	// Host paths, as in Docker's inspect.
 	RootfsPath     string // the overlay mount
 	UpperDir       string // the container's writable layer
-	LogPath        string // json-file log
+	LogPath        string // the current json-file log file; "" for the log driver "none"
 	HostnamePath   string
 	HostsPath      string
 	ResolvConfPath string

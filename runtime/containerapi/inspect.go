@@ -122,7 +122,7 @@ func sandboxKey(netns string) string {
 func hostConfig(s container.Spec) *containertypes.HostConfig {
 	init := s.Init
 	hc := &containertypes.HostConfig{
-		LogConfig:      containertypes.LogConfig{Type: "json-file", Config: map[string]string{}},
+		LogConfig:      logConfig(s.LogConfig),
 		NetworkMode:    containertypes.NetworkMode(networkMode(s.NetNS)),
 		PortBindings:   nat.PortMap{},
 		ConsoleSize:    [2]uint{0, 0},
@@ -194,4 +194,17 @@ func cgroupnsMode() containertypes.CgroupnsMode {
 		return "private"
 	}
 	return "host"
+}
+
+// logConfig is the container's log driver as dockerd shows it: json-file when none was given,
+// and an empty Config rather than null.
+func logConfig(lc containertypes.LogConfig) containertypes.LogConfig {
+	out := containertypes.LogConfig{Type: lc.Type, Config: map[string]string{}}
+	if out.Type == "" {
+		out.Type = container.LogDriverJSONFile
+	}
+	for k, v := range lc.Config {
+		out.Config[k] = v
+	}
+	return out
 }

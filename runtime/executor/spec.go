@@ -61,6 +61,10 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 	} else {
 		s.StopGracePeriod = 10 * time.Second
 	}
+	if d := t.Spec.LogDriver; d != nil {
+		// As Docker's executor: the driver and options as given; dockerd checks them at create.
+		s.LogConfig = containertypes.LogConfig{Type: d.Name, Config: d.Options}
+	}
 	if r := t.Spec.Resources; r != nil && r.Limits != nil {
 		s.Resources = container.Resources{NanoCPUs: r.Limits.NanoCPUs, MemoryBytes: r.Limits.MemoryBytes, PidsLimit: r.Limits.Pids}
 	}

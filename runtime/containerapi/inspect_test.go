@@ -1,0 +1,36 @@
+package containerapi
+
+import (
+	"encoding/json"
+	"testing"
+
+	containertypes "github.com/docker/docker/api/types/container"
+
+	"github.com/shoal-project/shoal/runtime/container"
+)
+
+func TestInspectLogConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		in   containertypes.LogConfig
+		want string
+	}{
+		{"default", containertypes.LogConfig{}, `{"Type":"json-file","Config":{}}`},
+		{"json-file with options", containertypes.LogConfig{Type: "json-file", Config: map[string]string{"max-size": "1k", "max-file": "2"}},
+			`{"Type":"json-file","Config":{"max-file":"2","max-size":"1k"}}`},
+		{"options without a type", containertypes.LogConfig{Config: map[string]string{"max-size": "10m"}}, `{"Type":"json-file","Config":{"max-size":"10m"}}`},
+		{"none", containertypes.LogConfig{Type: "none"}, `{"Type":"none","Config":{}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := hostConfig(container.Spec{LogConfig: tt.in})
+			b, err := json.Marshal(hc.LogConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Fatalf("LogConfig %s, want %s", b, tt.want)
+			}
+		})
+	}
+}
