@@ -147,6 +147,13 @@ func TestSwarmLifecycleCLI(t *testing.T) {
 	if got := d.MustDocker(t, "info", "--format", "{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}"); got != "3" {
 		t.Errorf("task history limit %q", got)
 	}
+	_, stderr, code = d.Docker(t, "swarm", "update", "--cert-expiry", "59m")
+	wantFail(t, "short cert expiry", stderr, code, "Error response from daemon: rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s")
+	_, stderr, code = d.Docker(t, "swarm", "update", "--dispatcher-heartbeat", "-5s")
+	wantFail(t, "negative heartbeat", stderr, code, "Error response from daemon: rpc error: code = InvalidArgument desc = heartbeat time period cannot be a negative duration")
+	if got := d.MustDocker(t, "info", "--format", "{{.Swarm.Cluster.Spec.CAConfig.NodeCertExpiry}} {{.Swarm.Cluster.Spec.Dispatcher.HeartbeatPeriod}}"); got != "2160h0m0s 5s" {
+		t.Errorf("swarm spec after refused updates: %q", got)
+	}
 
 	// removals and their refusals
 	_, stderr, code = d.Docker(t, "network", "rm", "test")

@@ -23,6 +23,15 @@ func isPredefinedNetwork(name string) bool {
 	return false
 }
 
+// knownNetworkDriver reports the drivers built into dockerd on Linux ("" is the default).
+func knownNetworkDriver(name string) bool {
+	switch name {
+	case "", "overlay", "bridge", "host", "null", "macvlan", "ipvlan":
+		return true
+	}
+	return false
+}
+
 // getNetworks lists the swarm's networks and the node's own, filtered with dockerd's rules. As dockerd,
 // a cluster error (not a manager, no swarm) only leaves the swarm networks out.
 func (s *server) getNetworks(w http.ResponseWriter, r *http.Request) error {
@@ -184,15 +193,24 @@ func (s *server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 			byPrefix[nw.ID] = nw
 		}
 	}
-	nw, err := uniqueNetwork(term, byName, byPrefix)
+	nw, err := uniqueNetwork(term, byName, byPrefix, ambiguousOnInspect)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, nw)
 }
 
+// dockerd words an ambiguous network differently on inspect and on remove.
+func ambiguousOnInspect(term string, n int, how string) error {
+	return invalidParam("%d matches found based on %s: network %s is ambiguous", n, how, term)
+}
+
+func ambiguousOnRemove(term string, n int, how string) error {
+	return invalidParam("network %s is ambiguous (%d matches found based on %s)", term, n, how)
+}
+
 // uniqueNetwork picks the single name match, else the single ID-prefix match.
-func uniqueNetwork(term string, byName, byPrefix map[string]network.Inspect) (network.Inspect, error) {
+func uniqueNetwork(term string, byName, byPrefix map[string]network.Inspect, ambiguous func(term string, n int, how string) error) (network.Inspect, error) {
 	for _, m := range []struct {
 		found map[string]network.Inspect
 		how   string
@@ -205,7 +223,7 @@ func uniqueNetwork(term string, byName, byPrefix map[string]network.Inspect) (ne
 				return nw, nil
 			}
 		default:
-			return network.Inspect{}, invalidParam("network %s is ambiguous (%d matches found based on %s)", term, len(m.found), m.how)
+			return network.Inspect{}, ambiguous(term, len(m.found), m.how)
 		}
 	}
 	return network.Inspect{}, errdefs.NotFound(plainError("network %s not found", term))
@@ -239,7 +257,7 @@ func (s *server) findNetwork(ctx context.Context, term string) (network.Inspect,
 			byPrefix[nw.ID] = nw
 		}
 	}
-	return uniqueNetwork(term, byName, byPrefix)
+	return uniqueNetwork(term, byName, byPrefix, ambiguousOnRemove)
 }
 
 // removeNetwork answers 204. Swarm networks go to the cluster; local ones are the predefined networks,
@@ -272,6 +290,10 @@ func (s *server) createNetwork(w http.ResponseWriter, r *http.Request) error {
 	}
 	if isPredefinedNetwork(req.Name) {
 		return errdefs.Forbidden(plainError("%s is a pre-defined network and cannot be created", req.Name))
+	}
+	if !knownNetworkDriver(req.Driver) {
+		// dockerd looks the driver up as a plugin before anything else
+		return errdefs.NotFound(plainError("plugin %q not found", req.Driver))
 	}
 	if versions.LessThan(s.apiVersion(r), "1.48") { // EnableIPv4 is new in 1.48
 		req.EnableIPv4 = nil

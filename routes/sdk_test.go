@@ -310,8 +310,16 @@ func TestSDKNetworks(t *testing.T) {
 		t.Errorf("verbose: %d %s", resp.StatusCode, body)
 	}
 	resp, body = env.do(t, "GET", "/networks/net", "", "")
+	if resp.StatusCode != 400 || body != `{"message":"2 matches found based on ID prefix: network net is ambiguous"}`+"\n" {
+		t.Errorf("ambiguous inspect: %d %s", resp.StatusCode, body)
+	}
+	resp, body = env.do(t, "POST", "/networks/create", "application/json", `{"Name":"x","Driver":"foo"}`)
+	if resp.StatusCode != 404 || body != `{"message":"plugin \"foo\" not found"}`+"\n" {
+		t.Errorf("unknown driver: %d %s", resp.StatusCode, body)
+	}
+	resp, body = env.do(t, "DELETE", "/networks/net", "", "")
 	if resp.StatusCode != 400 || body != `{"message":"network net is ambiguous (2 matches found based on ID prefix)"}`+"\n" {
-		t.Errorf("ambiguous: %d %s", resp.StatusCode, body)
+		t.Errorf("ambiguous rm: %d %s", resp.StatusCode, body)
 	}
 
 	resp, body = env.do(t, "DELETE", "/networks/bridge", "", "")

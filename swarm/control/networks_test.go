@@ -184,15 +184,26 @@ func TestRemoveNetwork(t *testing.T) {
 	wantErr(t, c.RemoveNetwork(ctx, "ingress"), 400,
 		"rpc error: code = FailedPrecondition desc = ingress network cannot be removed because service "+svcID+" depends on it")
 
-	// A task that still runs on the network keeps it after its service is gone.
+	// Removing the service tells its tasks to go in the same write: the network is free at once.
+	// A task of no service (a container's attachment) that still runs on it keeps it.
 	tk := &store.Task{}
-	tk.ID, tk.ServiceID = "task1", svcID
+	tk.ID = "task1"
 	tk.Status.State, tk.DesiredState = swarm.TaskStateRunning, swarm.TaskStateRunning
 	tk.NetworksAttachments = []swarm.NetworkAttachment{{Network: swarm.Network{ID: netID}}}
 	put(t, st, tk)
+	ofService := &store.Task{}
+	ofService.ID, ofService.ServiceID = "task2", svcID
+	ofService.Status.State, ofService.DesiredState = swarm.TaskStateRunning, swarm.TaskStateRunning
+	ofService.NetworksAttachments = tk.NetworksAttachments
+	put(t, st, ofService)
 	if err := c.RemoveService(ctx, svcID); err != nil {
 		t.Fatal(err)
 	}
+	st.View(func(tx store.ReadTx) {
+		if got := tx.GetTask("task2").DesiredState; got != swarm.TaskStateRemove {
+			t.Errorf("task of the removed service desired %s, want remove", got)
+		}
+	})
 	wantErr(t, c.RemoveNetwork(ctx, netID), 400,
 		"rpc error: code = FailedPrecondition desc = network "+netID+" is in use by task task1")
 	err = st.Update(ctx, func(tx store.Tx) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/shoal-project/shoal/swarm/store"
+	"github.com/shoal-project/shoal/swarm/taskstate"
 )
 
 // GetServices lists the services that pass the filters (name and id are prefixes, label, mode,
@@ -325,11 +326,27 @@ func (c *Cluster) RemoveService(ctx context.Context, ref string) error {
 		if err != nil {
 			return err
 		}
-		// the orchestrator shuts its tasks down and the reaper deletes it once they are gone
+		// Its tasks are told to go in the same write, as the orchestrator would (so that its
+		// networks are free at once, for `docker stack rm`); the reaper deletes the service once
+		// they are gone.
 		s := cur.Copy()
 		s.PendingDelete = true
 		s.UpdatedAt = tx.Now()
-		return tx.Update(s)
+		if err := tx.Update(s); err != nil {
+			return err
+		}
+		for _, t := range tx.TasksByService(s.ID) {
+			if taskstate.Terminal(t.Status.State) || !taskstate.Before(t.DesiredState, swarm.TaskStateRemove) {
+				continue
+			}
+			c := t.Copy()
+			c.DesiredState = swarm.TaskStateRemove
+			c.UpdatedAt = tx.Now()
+			if err := tx.Update(c); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if errors.Is(err, store.ErrNotExist) {
 		return rpcError(codeNotFound, "service %s not found", ref)

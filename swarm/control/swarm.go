@@ -136,7 +136,14 @@ func (c *Cluster) Update(ctx context.Context, version uint64, spec swarm.Spec, f
 		if spec.Name == "" {
 			spec.Name = cl.Spec.Name
 		}
-		fillSwarmSpecDefaults(&spec)
+		if err := validateSwarmSpec(&spec); err != nil {
+			return err
+		}
+		// Zeros are kept as given, as Docker keeps them: each user of a field reads zero as its
+		// default.
+		if spec.Labels == nil {
+			spec.Labels = map[string]string{}
+		}
 		cl.Spec = spec
 		if flags.RotateWorkerToken {
 			cl.JoinTokens.Worker = ca.GenerateToken(root)
@@ -275,7 +282,24 @@ func checkInitRequest(req *swarm.InitRequest) error {
 	if req.AutoLockManagers {
 		req.Spec.EncryptionConfig.AutoLockManagers = true
 	}
+	if len(req.DefaultAddrPool) == 0 {
+		req.DefaultAddrPool = nil // the CLI sends [], Docker shows null
+	}
 	fillSwarmSpecDefaults(&req.Spec)
+	return validateSwarmSpec(&req.Spec)
+}
+
+// minNodeCertExpiry is swarmkit's shortest node certificate lifetime.
+const minNodeCertExpiry = time.Hour
+
+// validateSwarmSpec refuses what swarmkit refuses in a swarm spec (zero means the default).
+func validateSwarmSpec(s *swarm.Spec) error {
+	if e := s.CAConfig.NodeCertExpiry; e != 0 && e < minNodeCertExpiry {
+		return rpcError(codeInvalidArgument, "minimum certificate expiry time is: %s", minNodeCertExpiry)
+	}
+	if s.Dispatcher.HeartbeatPeriod < 0 {
+		return rpcError(codeInvalidArgument, "heartbeat time period cannot be a negative duration")
+	}
 	return nil
 }
 

@@ -96,12 +96,24 @@ func saveKey(dir string, keyPEM []byte, unlock string) error {
 	return writeFileAtomic(filepath.Join(dir, certDir, keyFile), data)
 }
 
+// writeFileAtomic replaces path with data through a temporary file of its own.
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp, path)
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
 }
 
 // lockedNode is a manager that restarted with its key locked: it is in a swarm but can do nothing

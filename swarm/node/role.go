@@ -70,13 +70,15 @@ func (mb *Membership) identityLoop(id identity) {
 		}
 		if changedKey || role == swarm.NodeRoleWorker {
 			// a worker's key is never locked; a manager's stays under the cluster's unlock key
+			// written under the lock, as lockKeeper writes, so that the last writer has the
+			// current unlock key
 			mb.mu.Lock()
 			if role == swarm.NodeRoleWorker {
 				mb.unlock = ""
 			}
-			unlock := mb.unlock
+			err := saveKey(mb.cfg.Dir, keyPEM, mb.unlock)
 			mb.mu.Unlock()
-			if err := saveKey(mb.cfg.Dir, keyPEM, unlock); err != nil {
+			if err != nil {
 				mb.cfg.Logger.Warn("saving the node key failed", "err", err)
 			}
 		}
