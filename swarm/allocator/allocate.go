@@ -142,6 +142,10 @@ func newAllocation(in Input) *allocation {
 				a.subnets.take(p)
 			}
 		}
+		if !isOverlay(n) { // host or bridge: nothing to allocate, tasks attach as they are
+			a.networks[n.ID] = n
+			a.byName[strings.ToLower(n.Spec.Name)] = n
+		}
 		if allocated(n) {
 			a.networks[n.ID] = n
 			a.byName[strings.ToLower(n.Spec.Name)] = n

@@ -339,3 +339,34 @@ func TestAddrPool(t *testing.T) {
 		t.Fatalf("range allocation = %s, want 10.1.0.128/24", a)
 	}
 }
+
+// TestHostNetwork: a service on the swarm's predefined host network gets no virtual IP there, and
+// its tasks attach to it without an address; an overlay beside it is allocated as usual.
+func TestHostNetwork(t *testing.T) {
+	host := network("h", "host", func(n *store.Network) {
+		n.Spec.DriverConfiguration.Name = "host"
+		n.Spec.Labels = map[string]string{"com.docker.swarm.predefined": "true"}
+	})
+	s := svc("web", []string{"host", "o"})
+	in := Input{Networks: []*store.Network{host, allocatedNet("o", "over", "10.0.1.0/24", 4097)},
+		Services: []*store.Service{s}, Tasks: []*store.Task{newTask("t1", "web")}, Now: now}
+	res := Allocate(in)
+	if len(res.Problems) > 0 || len(res.Networks) > 0 {
+		t.Fatalf("problems %v, networks written %d", res.Problems, len(res.Networks))
+	}
+	if len(res.Services) != 1 || fmt.Sprint(res.Services[0].Endpoint.VirtualIPs) != "[{o 10.0.1.2/24}]" {
+		t.Fatalf("service endpoint %+v", res.Services)
+	}
+	in.Services = res.Services
+	res = Allocate(in)
+	if len(res.Tasks) != 1 || res.Tasks[0].Status.State != swarm.TaskStatePending {
+		t.Fatalf("tasks %+v problems %v", res.Tasks, res.Problems)
+	}
+	var got []string
+	for _, a := range res.Tasks[0].NetworksAttachments {
+		got = append(got, fmt.Sprintf("%s%v", a.Network.Spec.Name, a.Addresses))
+	}
+	if fmt.Sprint(got) != "[host[] over[10.0.1.3/24]]" {
+		t.Errorf("attachments %v", got)
+	}
+}

@@ -89,6 +89,11 @@ func (a *allocation) allocateTask(t *store.Task, svc *store.Service, now time.Ti
 	var atts []swarm.NetworkAttachment
 	for _, n := range nets {
 		p := a.pools[n.ID]
+		if p == nil && !isOverlay(n) {
+			// the swarm's predefined host or bridge network: the node's own, no address
+			atts = append(atts, swarm.NetworkAttachment{Network: n.Network})
+			continue
+		}
 		if p == nil {
 			err = fmt.Errorf("network %s has no IPv4 subnet", n.ID)
 			break
@@ -102,7 +107,9 @@ func (a *allocation) allocateTask(t *store.Task, svc *store.Service, now time.Ti
 	}
 	if err != nil {
 		for _, att := range atts {
-			a.releaseAddr(att.Network.ID, att.Addresses[0])
+			if len(att.Addresses) > 0 {
+				a.releaseAddr(att.Network.ID, att.Addresses[0])
+			}
 		}
 		return nil, err
 	}

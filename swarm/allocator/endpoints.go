@@ -182,6 +182,9 @@ func (a *allocation) allocateVIPs(svc *store.Service, nets []*store.Network) ([]
 	}
 	out := make([]swarm.EndpointVirtualIP, 0, len(nets))
 	for _, n := range nets {
+		if !isOverlay(n) {
+			continue // the node's own host or bridge network: no virtual IP
+		}
 		if addr, ok := had[n.ID]; ok {
 			out = append(out, swarm.EndpointVirtualIP{NetworkID: n.ID, Addr: addr})
 			continue

@@ -441,7 +441,7 @@ func (mb *Membership) leadership(ctx context.Context, m *managerParts) {
 		lctx, cancel := context.WithCancel(ctx)
 		stop = cancel
 		loops := []Loop{loopFunc(m.disp.RunHeartbeatChecks), managerStatusLoop{st: m.st, raft: m.raft, self: m.raft.ID()},
-			raftMembershipLoop{st: m.st, raft: m.raft}}
+			raftMembershipLoop{st: m.st, raft: m.raft}, loopFunc(ensurePredefinedNetworks(m.st))}
 		if mb.cfg.LeaderLoops != nil {
 			loops = append(loops, mb.cfg.LeaderLoops(m.st)...)
 		}
@@ -656,7 +656,10 @@ func (mb *Membership) bootstrap(ctx context.Context, req swarm.InitRequest, root
 		ing.ID = store.NewID()
 		ing.Spec = swarm.NetworkSpec{Annotations: swarm.Annotations{Name: "ingress", Labels: map[string]string{}},
 			DriverConfiguration: &swarm.Driver{Name: "overlay"}, Ingress: true, Scope: "swarm"}
-		return tx.Create(ing)
+		if err := tx.Create(ing); err != nil {
+			return err
+		}
+		return createPredefinedNetworks(tx)
 	})
 }
 
