@@ -20,6 +20,18 @@ func TestJobs(t *testing.T) {
 	if n := strings.Count(ps, "Complete Complete"); n != 3 {
 		t.Errorf("job tasks:\n%s", ps)
 	}
+	// A forced update runs the job again; the finished tasks of the first run stay in the history.
+	out, stderr, code = d.Docker(t, "service", "update", "--force", "batch")
+	if code != 0 || !strings.Contains(out, "job complete") {
+		t.Fatalf("job rerun: exit %d\n%s\n%s", code, out, stderr)
+	}
+	ps = d.MustDocker(t, "service", "ps", "batch", "--format", "{{.DesiredState}} {{.CurrentState}}")
+	if n := strings.Count(ps, "Complete Complete"); n != 6 {
+		t.Errorf("job tasks after a rerun:\n%s", ps)
+	}
+	if got := d.MustDocker(t, "service", "ls", "--filter", "name=batch", "--format", "{{.Replicas}}"); got != "0/2 (3/3 completed)" {
+		t.Errorf("service ls of the rerun job: %q", got)
+	}
 	out, stderr, code = d.Docker(t, "service", "create", "--name", "everywhere", "--mode", "global-job", imgs["busybox:1"], "true")
 	if code != 0 || !strings.Contains(out, "job complete") {
 		t.Fatalf("global job: exit %d\n%s\n%s", code, out, stderr)

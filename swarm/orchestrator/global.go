@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/shoal-project/shoal/swarm/store"
+	"github.com/shoal-project/shoal/swarm/taskstate"
 )
 
 // global reconciles a global service: one task per eligible node. Tasks on nodes that are gone
@@ -43,7 +44,8 @@ func (r *rc) global() {
 	r.update(upd)
 }
 
-// job reconciles a replicated or global job: tasks of older iterations are dropped; tasks of the
+// job reconciles a replicated or global job: tasks of older iterations still at work are shut down
+// and the finished ones stay in the history, as with swarmkit; tasks of the
 // current iteration that fail are restarted per policy; new tasks start until TotalCompletions tasks
 // complete, at most MaxConcurrent at a time (replicated), or one per eligible node (global).
 func (r *rc) job() {
@@ -53,8 +55,8 @@ func (r *rc) job() {
 	}
 	current := func(t *store.Task) bool { return t.JobIteration != nil && t.JobIteration.Index == iter }
 	for _, t := range r.tasks {
-		if !current(t) && runnable(t) {
-			r.setDesired(t, swarm.TaskStateRemove)
+		if !current(t) && runnable(t) && !taskstate.Terminal(t.Status.State) {
+			r.setDesired(t, swarm.TaskStateShutdown)
 		}
 	}
 	r.restarts(func(t *store.Task) bool { return !current(t) })

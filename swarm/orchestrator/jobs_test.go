@@ -74,6 +74,9 @@ func TestReplicatedJob(t *testing.T) {
 	if len(out.Create) != 2 || out.Create[0].JobIteration.Index != 9 {
 		t.Fatalf("new iteration creates %+v", out.Create)
 	}
+	if len(out.Update) != 0 {
+		t.Errorf("a new iteration changed finished tasks of the old one: %+v", out.Update)
+	}
 }
 
 func TestGlobalJob(t *testing.T) {
