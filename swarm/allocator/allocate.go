@@ -3,6 +3,7 @@ package allocator
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -113,6 +114,7 @@ type allocation struct {
 	ingress    *store.Network       // the allocated ingress network
 	hasIngress bool                 // an ingress network exists, allocated or not
 	pools      map[string]*addrPool // by network ID
+	claimed    []netip.Prefix       // user subnets of networks allocated in this pass
 	ports      portSet
 }
 

@@ -370,3 +370,32 @@ func TestHostNetwork(t *testing.T) {
 		t.Errorf("attachments %v", got)
 	}
 }
+
+// TestOverlappingSubnetsAndRanges: a user subnet that overlaps an allocated network's (or one
+// allocated earlier in the pass) is left unallocated, as Docker's IPAM refuses the pool; with an IP
+// range and no gateway, the gateway is the range's first address.
+func TestOverlappingSubnetsAndRanges(t *testing.T) {
+	ranged := network("r", "ranged", func(n *store.Network) {
+		n.Spec.IPAMOptions = &swarm.IPAMOptions{Configs: []swarm.IPAMConfig{{Subnet: "10.20.0.0/24", Range: "10.20.0.128/25"}}}
+	})
+	in := Input{Networks: []*store.Network{
+		allocatedNet("a", "first", "10.10.0.0/24", 4097),
+		network("b", "same", userSubnet("10.10.0.0/24", "")),
+		network("c", "inside", userSubnet("10.10.0.128/25", "")),
+		network("d", "new1", userSubnet("10.30.0.0/16", "")),
+		network("e", "new2", userSubnet("10.30.1.0/24", "")),
+		ranged,
+	}}
+	res := Allocate(in)
+	got := map[string]string{}
+	for _, n := range res.Networks {
+		got[n.ID] = n.IPAMOptions.Configs[0].Subnet + " gw " + n.IPAMOptions.Configs[0].Gateway
+	}
+	want := map[string]string{"d": "10.30.0.0/16 gw 10.30.0.1", "r": "10.20.0.0/24 gw 10.20.0.128"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("allocated %v, want %v", got, want)
+	}
+	if len(res.Problems) != 3 || !strings.Contains(strings.Join(res.Problems, "\n"), "Pool overlaps with other one on this address space") {
+		t.Errorf("problems %v", res.Problems)
+	}
+}

@@ -78,8 +78,12 @@ func (a *allocation) allocateNetwork(n *store.Network) (*store.Network, error) {
 				return nil, fmt.Errorf("invalid subnet %q", c.Subnet)
 			}
 			if c.Gateway == "" && p.Addr().Is4() {
-				c.Gateway = firstHost(p).String()
+				c.Gateway = defaultGateway(p, c.Range).String()
 			}
+			if a.overlapping(p) {
+				return nil, fmt.Errorf("invalid pool request: Pool overlaps with other one on this address space")
+			}
+			a.claimed = append(a.claimed, p)
 			ipam.Configs = append(ipam.Configs, c)
 		}
 	}
@@ -126,4 +130,34 @@ func (a *allocation) vni(n *store.Network) (uint32, error) {
 		}
 	}
 	return 0, fmt.Errorf("no free VXLAN ID")
+}
+
+// defaultGateway is the gateway Docker's IPAM gives a subnet when none is asked for: the first
+// address it hands out, in the IP range when there is one.
+func defaultGateway(subnet netip.Prefix, ipRange string) netip.Addr {
+	first := firstHost(subnet)
+	if r, err := netip.ParsePrefix(ipRange); err == nil && r.Addr().Is4() && subnet.Contains(r.Addr()) {
+		if start := r.Masked().Addr(); start.Compare(first) > 0 {
+			return start
+		}
+	}
+	return first
+}
+
+// overlapping reports whether p overlaps a subnet of an allocated network, or one claimed earlier
+// in this pass.
+func (a *allocation) overlapping(p netip.Prefix) bool {
+	for _, q := range a.claimed {
+		if q.Overlaps(p) {
+			return true
+		}
+	}
+	for _, n := range a.networks {
+		for _, q := range subnetsOf(n) {
+			if allocated(n) && q.Overlaps(p) {
+				return true
+			}
+		}
+	}
+	return false
 }
