@@ -104,7 +104,7 @@ type engine struct {
 }
 
 func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, error) {
-	e := &engine{system: &systemBackend{facts: readHostFacts(cfg.DataRoot)}, events: events.New(),
+	e := &engine{system: &systemBackend{facts: readHostFacts(cfg.DataRoot), insecure: cfg.InsecureRegistries}, events: events.New(),
 		containerEvents: make(chan container.Event, 1024)}
 	parts, err := newParts(ctx, cfg, log, e.containerEvent)
 	if err != nil {

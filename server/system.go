@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/api/types/system"
 )
 
@@ -71,6 +73,7 @@ func cstr(b []int8) string {
 // systemBackend implements routes.SystemBackend and routes.LocalNetworkBackend.
 type systemBackend struct {
 	facts      hostFacts
+	insecure   []string // --insecure-registry: CIDRs and host[:port] names
 	containers func() (total, running, stopped int)
 	images     func() int
 }
@@ -118,6 +121,7 @@ func (s *systemBackend) SystemInfo(ctx context.Context) (*system.Info, error) {
 		SecurityOptions:    []string{"name=seccomp,profile=builtin"},
 		Warnings:           []string{},
 	}
+	info.RegistryConfig = registryConfig(s.insecure)
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "null", "overlay"}
 	info.Plugins.Log = []string{"json-file"}
@@ -175,4 +179,27 @@ func (s *systemBackend) LocalNetworks(ctx context.Context) ([]network.Inspect, e
 	bridge.IPAM.Config = []network.IPAMConfig{{Subnet: "172.17.0.0/16", Gateway: "172.17.0.1"}}
 	bridge.Options = map[string]string{"com.docker.network.bridge.default_bridge": "true", "com.docker.network.bridge.name": "docker0"}
 	return []network.Inspect{bridge, mk("host", "host", idFor("host")), mk("none", "null", idFor("none"))}, nil
+}
+
+// registryConfig describes the registries as dockerd does: loopback is always insecure, then the
+// --insecure-registry CIDRs; Docker Hub and each insecure registry name have an index entry.
+func registryConfig(insecure []string) *registry.ServiceConfig {
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	sc := &registry.ServiceConfig{
+		InsecureRegistryCIDRs: []*registry.NetIPNet{(*registry.NetIPNet)(loopback)},
+		IndexConfigs: map[string]*registry.IndexInfo{
+			"docker.io": {Name: "docker.io", Mirrors: []string{}, Secure: true, Official: true},
+		},
+		Mirrors: []string{},
+	}
+	for _, r := range insecure {
+		if _, cidr, err := net.ParseCIDR(r); err == nil {
+			if cidr.String() != loopback.String() {
+				sc.InsecureRegistryCIDRs = append(sc.InsecureRegistryCIDRs, (*registry.NetIPNet)(cidr))
+			}
+			continue
+		}
+		sc.IndexConfigs[r] = &registry.IndexInfo{Name: r, Mirrors: []string{}, Secure: false}
+	}
+	return sc
 }
