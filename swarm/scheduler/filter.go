@@ -154,6 +154,7 @@ func newPipeline() *pipeline {
 	fs := []filter{
 		readyFilter{},
 		&resourceFilter{},
+		&pluginFilter{},
 		&constraintFilter{},
 		&platformFilter{},
 		&hostPortFilter{},

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/shoal-project/shoal/swarm/store"
 )
@@ -306,5 +307,38 @@ func TestScheduleAvoidsNodeWhereServiceKeepsFailing(t *testing.T) {
 	out = Schedule(Input{Nodes: []*store.Node{node("a"), node("b")}, Tasks: tasks, Now: now})
 	if got := outcomes(out)["t1"]; got != "node:a" {
 		t.Fatalf("t1 = %s, want node:a once failures are old", got)
+	}
+}
+
+// TestMissingPlugin: a task whose log or volume driver no node has stays pending with swarmkit's
+// reason; the drivers a node reports are found.
+func TestMissingPlugin(t *testing.T) {
+	n := node("n1")
+	n.Description.Engine.Plugins = []swarm.PluginDescription{{Type: "Log", Name: "json-file"}, {Type: "Volume", Name: "local"}}
+	cases := []struct {
+		name   string
+		task   func(*store.Task)
+		placed bool
+	}{
+		{"json-file", func(tk *store.Task) { tk.Spec.LogDriver = &swarm.Driver{Name: "json-file"} }, true},
+		{"none", func(tk *store.Task) { tk.Spec.LogDriver = &swarm.Driver{Name: "none"} }, true},
+		{"unknown log driver", func(tk *store.Task) { tk.Spec.LogDriver = &swarm.Driver{Name: "foo"} }, false},
+		{"unknown volume driver", func(tk *store.Task) {
+			tk.Spec.ContainerSpec.Mounts = []mount.Mount{{Type: mount.TypeVolume, Source: "v", Target: "/v",
+				VolumeOptions: &mount.VolumeOptions{DriverConfig: &mount.Driver{Name: "rexray"}}}}
+		}, false},
+	}
+	for _, c := range cases {
+		tk := task("t1", "svc", 1, c.task)
+		out := Schedule(Input{Nodes: []*store.Node{n}, Tasks: []*store.Task{tk}, Services: []*store.Service{service("svc")}, Now: now})
+		if len(out) != 1 {
+			t.Fatalf("%s: %d decisions", c.name, len(out))
+		}
+		if placed := out[0].NodeID == "n1"; placed != c.placed {
+			t.Errorf("%s: placed %v (%s)", c.name, placed, out[0].Status.Err)
+		}
+		if !c.placed && out[0].Status.Err != "no suitable node (missing plugin on 1 node)" {
+			t.Errorf("%s: reason %q", c.name, out[0].Status.Err)
+		}
 	}
 }
