@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
+
+	"github.com/shoal-project/shoal/swarm/taskstate"
 )
 
 // Config is what an agent needs.
@@ -127,6 +129,12 @@ func (a *Agent) heartbeat(ctx context.Context, s Session) {
 // assign starts runners for new tasks, hands updates to known ones, and removes the tasks that are
 // no longer assigned.
 func (a *Agent) assign(ctx context.Context, tasks []swarm.Task) {
+	var rejected []StatusUpdate
+	defer func() { // queued once a.mu is free: queue takes it
+		for _, u := range rejected {
+			a.queue(u)
+		}
+	}()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	seen := map[string]bool{}
@@ -138,8 +146,11 @@ func (a *Agent) assign(ctx context.Context, tasks []swarm.Task) {
 		}
 		ctrl, err := a.cfg.Executor.Controller(t, deps{a})
 		if err != nil {
-			a.queue(StatusUpdate{TaskID: t.ID, Status: swarm.TaskStatus{State: swarm.TaskStateRejected,
-				Message: "preparing", Err: err.Error(), Timestamp: a.cfg.Now()}})
+			if taskstate.Terminal(t.Status.State) {
+				continue // reported already
+			}
+			rejected = append(rejected, StatusUpdate{TaskID: t.ID, Status: swarm.TaskStatus{State: swarm.TaskStateRejected,
+				Message: "resolving controller failed", Err: err.Error(), Timestamp: a.cfg.Now()}})
 			continue
 		}
 		r := newRunner(t, ctrl, a.queue, a.cfg.Now)
