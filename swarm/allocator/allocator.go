@@ -41,34 +41,7 @@ func New(s *store.Store, opts ...Option) *Allocator {
 // Run allocates until ctx ends; it returns nil then, or an error if the store's watch ends. Run must
 // be called once, on the leader.
 func (a *Allocator) Run(ctx context.Context) error {
-	events, cancel := a.store.Watch()
-	defer cancel()
-	need := true
-	for {
-		if need {
-			a.pass(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-events:
-			if !ok {
-				return errors.New("allocator: store watch ended")
-			}
-			need = a.matters(ev)
-			for more := true; more; {
-				select {
-				case ev, ok := <-events:
-					if !ok {
-						return errors.New("allocator: store watch ended")
-					}
-					need = need || a.matters(ev)
-				default:
-					more = false
-				}
-			}
-		}
-	}
+	return a.store.Follow(ctx, "allocator", a.matters, a.pass)
 }
 
 // matters reports whether an event can change what needs allocating. Most task events are status

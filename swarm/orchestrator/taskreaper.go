@@ -2,7 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"errors"
 
 	"github.com/shoal-project/shoal/swarm/store"
 )
@@ -21,35 +20,16 @@ func NewReaper(s *store.Store, opts ...Option) *Reaper {
 
 // Run reaps until ctx ends; it returns nil then, or an error if the store's watch ends.
 func (r *Reaper) Run(ctx context.Context) error {
-	events, cancel := r.store.Watch()
-	defer cancel()
 	scope := reapScope{all: true}
-	for {
-		if !scope.empty() {
-			r.pass(ctx, scope)
-		}
-		scope = reapScope{}
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-events:
-			if !ok {
-				return errors.New("task reaper: store watch ended")
-			}
-			scope.note(ev)
-			for more := true; more; {
-				select {
-				case ev, ok := <-events:
-					if !ok {
-						return errors.New("task reaper: store watch ended")
-					}
-					scope.note(ev)
-				default:
-					more = false
-				}
-			}
-		}
+	note := func(ev store.Event) bool {
+		scope.note(ev)
+		return !scope.empty()
 	}
+	pass := func(ctx context.Context) {
+		r.pass(ctx, scope)
+		scope = reapScope{}
+	}
+	return r.store.Follow(ctx, "task reaper", note, pass)
 }
 
 // reapScope is what a burst of events can have made deletable: the tasks of some services (a

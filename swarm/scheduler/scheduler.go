@@ -39,35 +39,7 @@ func New(s *store.Store, opts ...Option) *Scheduler {
 // Run schedules until ctx ends; it returns nil then, or an error if the store's watch ends. Run must
 // be called once, on the leader.
 func (s *Scheduler) Run(ctx context.Context) error {
-	events, cancel := s.store.Watch()
-	defer cancel()
-	need := true
-	for {
-		if need {
-			s.pass(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case ev, ok := <-events:
-			if !ok {
-				return errors.New("scheduler: store watch ended")
-			}
-			relevant := matters(ev)
-			for more := true; more; {
-				select {
-				case ev, ok := <-events:
-					if !ok {
-						return errors.New("scheduler: store watch ended")
-					}
-					relevant = relevant || matters(ev)
-				default:
-					more = false
-				}
-			}
-			need = relevant
-		}
-	}
+	return s.store.Follow(ctx, "scheduler", matters, s.pass)
 }
 
 // matters reports whether an event can change a scheduling decision.

@@ -1,6 +1,10 @@
 package store
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"sync"
+)
 
 // Event tells a watcher about one committed change.
 type Event struct {
@@ -105,6 +109,40 @@ func (w *watcher) pump() {
 		case <-w.wake:
 		case <-w.done:
 			return
+		}
+	}
+}
+
+// Follow is the event shell of a control loop: it runs pass once, then again after every burst of
+// changes (the events waiting at that moment) in which note found one worth a pass. note sees every
+// event, so that it can gather what the burst touched. Follow returns nil when ctx ends, and an error
+// naming the loop if the store's watch ends.
+func (s *Store) Follow(ctx context.Context, loop string, note func(Event) bool, pass func(context.Context)) error {
+	events, cancel := s.Watch()
+	defer cancel()
+	need := true
+	for {
+		if need {
+			pass(ctx)
+		}
+		need = false
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			for more := true; more; {
+				if !ok {
+					return fmt.Errorf("%s: store watch ended", loop)
+				}
+				if note(ev) {
+					need = true
+				}
+				select {
+				case ev, ok = <-events:
+				default:
+					more = false
+				}
+			}
 		}
 	}
 }
