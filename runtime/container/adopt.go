@@ -65,6 +65,9 @@ func (r *Runtime) adopt(c *ctr) {
 			if rn, err := newRun(lc, st.InitProcessPid); err == nil {
 				// Check again now that the pidfd pins the process: the PID was not reused.
 				if isAlive(lc) {
+					for _, name := range c.meta.VolumeNames {
+						r.holdVolume(name, c.id)
+					}
 					close(rn.started)
 					rn.exitFile = exitFile
 					c.run = rn

@@ -2,6 +2,7 @@ package container
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -150,7 +151,7 @@ func (r *Runtime) makeWorkingDir(rootfs, wd string) error {
 	return os.MkdirAll(p, 0o755)
 }
 
-// prepareVolumes creates the container's volumes and records their host directories.
+// prepareVolumes creates the container's volumes and records their names and host directories.
 func (r *Runtime) prepareVolumes(c *ctr, rootfs string) error {
 	for _, m := range c.meta.Spec.Mounts {
 		if m.Type != mount.TypeVolume {
@@ -167,23 +168,107 @@ func (r *Runtime) prepareVolumes(c *ctr, rootfs string) error {
 				copyFrom = p
 			}
 		}
-		data, err := r.ensureVolume(name, copyFrom)
+		var driverOpts map[string]string
+		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
+			driverOpts = m.VolumeOptions.DriverConfig.Options
+		}
+		data, err := r.ensureVolume(name, copyFrom, driverOpts)
 		if err != nil {
 			return err
 		}
-		if m.VolumeOptions != nil && m.VolumeOptions.Subpath != "" {
-			sub, err := pathInRootfs(data, m.VolumeOptions.Subpath)
-			if err != nil {
+		if c.meta.VolumeNames == nil {
+			c.meta.VolumeNames = map[string]string{}
+		}
+		c.meta.VolumeNames[path.Clean(m.Target)] = name
+		vo, err := r.loadVolumeOpts(name)
+		if err != nil {
+			return err
+		}
+		if vo.needsMount() {
+			if err := r.populateVolume(c.id, name, copyFrom); err != nil {
 				return err
 			}
-			if _, err := os.Stat(sub); err != nil {
-				return invalidf("cannot access path %s: %v", sub, err)
-			}
-			data = sub
+			// The subpath is looked up at each start, once the volume is mounted.
+			c.meta.Mounts.Volumes[path.Clean(m.Target)] = data
+			continue
+		}
+		if data, err = volumeSubpath(data, m.VolumeOptions); err != nil {
+			return err
 		}
 		c.meta.Mounts.Volumes[path.Clean(m.Target)] = data
 	}
 	return nil
+}
+
+// populateVolume copies the image's content at the mount target into a volume with options
+// when the volume is empty, as Docker does at create: the volume is mounted for the copy only.
+func (r *Runtime) populateVolume(id, name, copyFrom string) (retErr error) {
+	if copyFrom == "" {
+		return nil
+	}
+	if st, err := os.Stat(copyFrom); err != nil || !st.IsDir() {
+		return nil
+	}
+	holder := "populate:" + id
+	if _, err := r.acquireVolume(name, holder); err != nil {
+		return fmt.Errorf("failed to populate volume: %w", err)
+	}
+	defer func() {
+		if err := r.releaseVolume(name, holder); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+	data := r.volumeDataDir(name)
+	entries, err := os.ReadDir(data)
+	if err != nil || len(entries) > 0 {
+		return err
+	}
+	if err := copyTree(copyFrom, data); err != nil {
+		return fmt.Errorf("copy image content into volume %s: %w", name, err)
+	}
+	return nil
+}
+
+// mountVolumes mounts the container's volumes that have options and looks up their subpaths;
+// c.mu is held. On error, the volumes it mounted are released.
+func (r *Runtime) mountVolumes(c *ctr) (retErr error) {
+	defer func() {
+		if retErr != nil {
+			_ = r.releaseVolumes(c)
+		}
+	}()
+	for _, m := range c.meta.Spec.Mounts {
+		target := path.Clean(m.Target)
+		name, ok := c.meta.VolumeNames[target]
+		if m.Type != mount.TypeVolume || !ok {
+			continue
+		}
+		vo, err := r.acquireVolume(name, c.id)
+		if err != nil {
+			return err
+		}
+		if !vo.needsMount() {
+			continue
+		}
+		data, err := volumeSubpath(r.volumeDataDir(name), m.VolumeOptions)
+		if err != nil {
+			return err
+		}
+		c.meta.Mounts.Volumes[target] = data
+	}
+	return nil
+}
+
+// releaseVolumes lets go of the container's volumes: the last user of a volume with options
+// unmounts it; c.mu is held.
+func (r *Runtime) releaseVolumes(c *ctr) error {
+	var errs []error
+	for _, name := range c.meta.VolumeNames {
+		if err := r.releaseVolume(name, c.id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func writeEtcFiles(s *Spec, hm hostMounts) error {
@@ -206,4 +291,20 @@ func writeEtcFiles(s *Spec, hm hostMounts) error {
 		}
 	}
 	return nil
+}
+
+// volumeSubpath is the directory a volume mount binds: the volume's data, or the subpath in it
+// that the mount names, which must exist.
+func volumeSubpath(data string, opts *mount.VolumeOptions) (string, error) {
+	if opts == nil || opts.Subpath == "" {
+		return data, nil
+	}
+	sub, err := pathInRootfs(data, opts.Subpath)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(sub); err != nil {
+		return "", invalidf("cannot access path %s: %v", sub, err)
+	}
+	return sub, nil
 }

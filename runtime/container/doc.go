@@ -37,6 +37,19 @@
 //	                                    <id>-json.log.1 ... when rotated), hostname, hosts,
 //	                                    resolv.conf, rootfs/ (overlay mount), diff/, work/
 //	<data-root>/volumes/<name>/_data    named local volumes
+//	<data-root>/volumes/<name>/opts.json  the local driver's options of a volume, if any
+//
+// # Volumes with options
+//
+// A volume created with the local driver's options (VolumeOptions.DriverConfig.Options: type,
+// device, o, as docker volume create -o) is a mount(2) of that file system on its _data, as in
+// Docker: o's words that name mount flags (ro, bind, nosuid...) are flags, the rest is the file
+// system's data (size=10m for tmpfs, addr=... for nfs, whose host name is resolved to an
+// address). The options are checked and stored when the volume is created and ignored after.
+// The volume is mounted when the first container using it starts (and at Create, only for the
+// copy of the image's content into an empty volume) and unmounted when the last one stops or is
+// deleted. A new Runtime counts the adopted running containers as users and unmounts the
+// volumes nobody uses.
 //
 // # Logs
 //

@@ -279,9 +279,6 @@ func validateMounts(ms []mount.Mount) error {
 				if d := m.VolumeOptions.DriverConfig.Name; d != "" && d != "local" {
 					return invalidf("invalid mount config for type \"volume\": volume driver %q is not supported", d)
 				}
-				if len(m.VolumeOptions.DriverConfig.Options) > 0 {
-					return invalidf("invalid mount config for type \"volume\": local driver options are not supported")
-				}
 			}
 		case mount.TypeTmpfs:
 			if m.Source != "" {

@@ -188,6 +188,9 @@ func (r *Runtime) finishRun(c *ctr, rn *run, code int, known bool) {
 			r.log.Warn("destroy libcontainer state", "id", c.id, "err", err)
 		}
 	}
+	if err := r.releaseVolumes(c); err != nil {
+		r.log.Warn("unmount volumes", "id", c.id, "err", err)
+	}
 	rn.detach()
 	st.Status = StatusExited
 	st.Pid = 0

@@ -60,7 +60,8 @@ type Runtime struct {
 	mu   sync.Mutex
 	ctrs map[string]*ctr
 
-	volMu sync.Mutex
+	volMu      sync.Mutex
+	volHolders map[string]map[string]bool // volume with options -> IDs of the containers using it
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -95,6 +96,8 @@ func New(opts Options) (*Runtime, error) {
 		lcRoot: filepath.Join(opts.ExecRoot, "runtime"),
 		swap:   swapLimitSupported(),
 		ctrs:   map[string]*ctr{},
+
+		volHolders: map[string]map[string]bool{},
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	for _, d := range []string{r.lcRoot, filepath.Join(opts.ExecRoot, "containers"),
@@ -113,6 +116,7 @@ func New(opts Options) (*Runtime, error) {
 		r.Close()
 		return nil, err
 	}
+	r.unmountIdleVolumes()
 	return r, nil
 }
 

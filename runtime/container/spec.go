@@ -41,7 +41,7 @@ type Spec struct {
 	LowerDirs []string
 	ReadOnly  bool // read-only rootfs
 
-	Mounts []mount.Mount // bind, volume (local driver) and tmpfs
+	Mounts []mount.Mount // bind, volume (local driver, with its type/device/o options) and tmpfs
 
 	Resources   Resources
 	OomScoreAdj int

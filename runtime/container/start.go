@@ -68,6 +68,14 @@ func (r *Runtime) startLocked(c *ctr) (_ *run, retErr error) {
 	if err := mountOverlay(s.LowerDirs, filepath.Join(c.dir, "diff"), filepath.Join(c.dir, "work"), c.meta.Mounts.Rootfs); err != nil {
 		return nil, err
 	}
+	if err := r.mountVolumes(c); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if retErr != nil {
+			_ = r.releaseVolumes(c)
+		}
+	}()
 	caps, err := tweakCapabilities(s.CapabilityAdd, s.CapabilityDrop, allCapabilities())
 	if err != nil {
 		return nil, err

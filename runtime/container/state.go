@@ -57,6 +57,8 @@ type meta struct {
 	User        resolvedUser `json:"user"`
 	Mounts      hostMounts   `json:"mounts"`
 	AnonVolumes []string     `json:"anonVolumes,omitempty"`
+	// VolumeNames maps the target of each volume mount to the volume's name.
+	VolumeNames map[string]string `json:"volumeNames,omitempty"`
 }
 
 const metaFile = "config.json"

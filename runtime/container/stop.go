@@ -118,8 +118,9 @@ func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) err
 }
 
 // Delete removes a container: a running one is killed first (like docker rm --force). Its
-// rootfs is unmounted, its cgroups, libcontainer state, directory, log and anonymous volumes
-// are removed. Named volumes stay.
+// rootfs is unmounted, its volumes with options are unmounted unless another container uses them,
+// its cgroups, libcontainer state, directory, log and anonymous volumes are removed. Named
+// volumes stay.
 func (r *Runtime) Delete(ref string) error {
 	c, err := r.lookup(ref)
 	if err != nil {
@@ -163,6 +164,9 @@ func (r *Runtime) Delete(ref string) error {
 		}
 	}
 	if err := unmountAll(c.dir); err != nil {
+		errs = append(errs, err)
+	}
+	if err := r.releaseVolumes(c); err != nil {
 		errs = append(errs, err)
 	}
 	c.logs.close()

@@ -3,29 +3,46 @@ package container
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/docker/docker/errdefs"
+	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
 )
 
-// Named volumes of the local driver live in <data-root>/volumes/<name>/_data, as in Docker.
+// Named volumes of the local driver live in <data-root>/volumes/<name>/_data, as in Docker. A
+// volume created with driver options (see volumeopts.go) keeps them in <name>/opts.json, and its
+// _data is the mount point of that file system while a container uses it.
 
 var volumeNameRegexp = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_.-]+$`)
 
-func (r *Runtime) volumeDataDir(name string) string {
-	return filepath.Join(r.opts.DataRoot, "volumes", name, "_data")
+func (r *Runtime) volumeDir(name string) string {
+	return filepath.Join(r.opts.DataRoot, "volumes", name)
 }
 
-// ensureVolume creates the named volume on first use. When it is new and copyFrom is a
-// non-empty directory, its content is copied in (Docker's copy-up of the image's content).
-func (r *Runtime) ensureVolume(name, copyFrom string) (string, error) {
+func (r *Runtime) volumeDataDir(name string) string {
+	return filepath.Join(r.volumeDir(name), "_data")
+}
+
+// ensureVolume creates the named volume on first use, with the local driver's options opts.
+// When it is new, is no mount and copyFrom is a non-empty directory, copyFrom's content is
+// copied in (Docker's copy-up of the image's content; populateVolume does it for a mount). The
+// options are checked only for a new volume: those of a volume that exists are not looked at,
+// as in Docker.
+func (r *Runtime) ensureVolume(name, copyFrom string, opts map[string]string) (string, error) {
+	if len(name) == 1 {
+		return "", invalidf("create %s: volume name is too short, names should be at least two alphanumeric characters", name)
+	}
 	if !volumeNameRegexp.MatchString(name) {
 		return "", invalidf("create %s: %q includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path", name, name)
 	}
@@ -35,7 +52,23 @@ func (r *Runtime) ensureVolume(name, copyFrom string) (string, error) {
 	if _, err := os.Stat(data); err == nil {
 		return data, nil
 	}
+	vo, err := parseVolumeOpts(opts)
+	if err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
 	if err := os.MkdirAll(filepath.Dir(data), 0o701); err != nil {
+		return "", err
+	}
+	optsFile := filepath.Join(r.volumeDir(name), volumeOptsFile)
+	if vo != nil {
+		b, err := json.Marshal(vo)
+		if err != nil {
+			return "", err
+		}
+		if err := writeFileAtomic(optsFile, b, 0o600); err != nil {
+			return "", fmt.Errorf("create %s: error while persisting volume options: %w", name, err)
+		}
+	} else if err := os.Remove(optsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
 	tmp := data + ".new"
@@ -43,7 +76,7 @@ func (r *Runtime) ensureVolume(name, copyFrom string) (string, error) {
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return "", err
 	}
-	if copyFrom != "" {
+	if copyFrom != "" && !vo.needsMount() {
 		if st, err := os.Stat(copyFrom); err == nil && st.IsDir() {
 			if err := copyTree(copyFrom, tmp); err != nil {
 				_ = os.RemoveAll(tmp)
@@ -57,11 +90,157 @@ func (r *Runtime) ensureVolume(name, copyFrom string) (string, error) {
 	return data, nil
 }
 
-// removeVolume deletes a volume's directory.
+// volumeOptsFile holds a volume's driver options, as moby's opts.json.
+const volumeOptsFile = "opts.json"
+
+// loadVolumeOpts reads a volume's driver options; nil when it has none.
+func (r *Runtime) loadVolumeOpts(name string) (*volumeOpts, error) {
+	b, err := os.ReadFile(filepath.Join(r.volumeDir(name), volumeOptsFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var o volumeOpts
+	if err := json.Unmarshal(b, &o); err != nil {
+		return nil, fmt.Errorf("error while unmarshaling volume options for volume: %s: %w", name, err)
+	}
+	if o == (volumeOpts{}) {
+		return nil, nil
+	}
+	return &o, nil
+}
+
+// acquireVolume records that holder (a container ID) uses the volume and, for a volume with
+// options, mounts its file system on _data unless it is mounted already. It returns the options
+// (nil for a plain volume).
+func (r *Runtime) acquireVolume(name, holder string) (*volumeOpts, error) {
+	r.volMu.Lock()
+	defer r.volMu.Unlock()
+	vo, err := r.loadVolumeOpts(name)
+	if err != nil || !vo.needsMount() {
+		return vo, err
+	}
+	data := r.volumeDataDir(name)
+	if mounted, err := isMountPoint(data); err != nil {
+		return nil, err
+	} else if !mounted {
+		if err := mountVolumeFS(vo, data); err != nil {
+			return nil, errdefs.System(fmt.Errorf("error while mounting volume '%s': %w", data, err))
+		}
+	}
+	if r.volHolders[name] == nil {
+		r.volHolders[name] = map[string]bool{}
+	}
+	r.volHolders[name][holder] = true
+	return vo, nil
+}
+
+// holdVolume records holder as a user of a volume that is mounted already (an adopted container).
+func (r *Runtime) holdVolume(name, holder string) {
+	r.volMu.Lock()
+	defer r.volMu.Unlock()
+	if vo, err := r.loadVolumeOpts(name); err != nil || !vo.needsMount() {
+		return
+	}
+	if r.volHolders[name] == nil {
+		r.volHolders[name] = map[string]bool{}
+	}
+	r.volHolders[name][holder] = true
+}
+
+// releaseVolume forgets holder as a user of the volume and unmounts the volume's file system when
+// nobody uses it any more. Releasing twice, or a volume without options, does nothing.
+func (r *Runtime) releaseVolume(name, holder string) error {
+	r.volMu.Lock()
+	defer r.volMu.Unlock()
+	hs := r.volHolders[name]
+	if !hs[holder] {
+		return nil
+	}
+	delete(hs, holder)
+	if len(hs) > 0 {
+		return nil
+	}
+	delete(r.volHolders, name)
+	return r.unmountVolumeLocked(name)
+}
+
+// unmountVolumeLocked unmounts a volume's _data if something is mounted there; volMu is held.
+func (r *Runtime) unmountVolumeLocked(name string) error {
+	data := r.volumeDataDir(name)
+	for range 8 { // a path mounted several times (a crash between mounts) takes several unmounts
+		mounted, err := isMountPoint(data)
+		if err != nil || !mounted {
+			return err
+		}
+		if err := detachMount(data); err != nil {
+			return errdefs.System(err)
+		}
+	}
+	return errdefs.System(fmt.Errorf("volume %s: %s is still mounted", name, data))
+}
+
+// isMountPoint reports whether something is mounted at path; a missing path is not a mount point.
+func isMountPoint(path string) (bool, error) {
+	mounted, err := mountinfo.Mounted(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return mounted, err
+}
+
+// mountVolumeFS mounts the file system of a volume's options on data, as moby's local driver.
+func mountVolumeFS(vo *volumeOpts, data string) error {
+	device, options, err := mountSource(vo, net.ResolveIPAddr)
+	if err != nil {
+		return err
+	}
+	if err := mountWithOptions(device, data, vo.MountType, options); err != nil {
+		msg := err.Error()
+		if pw := optionValue(vo.MountOpts, "password"); pw != "" {
+			msg = strings.Replace(msg, "password="+pw, "password=********", 1)
+		}
+		return fmt.Errorf("failed to mount local volume: %s", msg)
+	}
+	return nil
+}
+
+// unmountIdleVolumes unmounts the volumes that no container uses, left mounted by a shoald that
+// stopped while they were in use (New calls it after the adoption of running containers).
+func (r *Runtime) unmountIdleVolumes() {
+	root := filepath.Join(r.opts.DataRoot, "volumes")
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(root))
+	if err != nil {
+		r.log.Warn("list volume mounts", "err", err)
+		return
+	}
+	r.volMu.Lock()
+	defer r.volMu.Unlock()
+	for _, m := range mounts {
+		name, rest, _ := strings.Cut(strings.TrimPrefix(m.Mountpoint, root+"/"), "/")
+		if rest != "_data" || len(r.volHolders[name]) > 0 {
+			continue
+		}
+		if err := r.unmountVolumeLocked(name); err != nil {
+			r.log.Warn("unmount unused volume", "volume", name, "err", err)
+		}
+	}
+}
+
+// removeVolume deletes a volume that no container uses: its file system is unmounted first, so
+// that only the mount point is removed, never the content of a bind or network mount.
 func (r *Runtime) removeVolume(name string) error {
 	r.volMu.Lock()
 	defer r.volMu.Unlock()
-	return os.RemoveAll(filepath.Join(r.opts.DataRoot, "volumes", name))
+	if len(r.volHolders[name]) > 0 {
+		return errdefs.Conflict(fmt.Errorf("remove %s: volume is in use", name))
+	}
+	if err := r.unmountVolumeLocked(name); err != nil {
+		return err
+	}
+	return os.RemoveAll(r.volumeDir(name))
 }
 
 func newAnonymousVolumeName() string {

@@ -5,4 +5,8 @@
 // for its health check), stops it with its stop signal and grace period, and removes it. It also
 // reads a task container's log for the agent (agent.LogReader), which sends it to the manager that
 // asked for it.
+//
+// Like swarmkit's agent, it expands the Go templates of the task's container spec (env, hostname,
+// mounts) when it makes the controller, and those of templated secrets and configs when it writes
+// their files at start (runtime/template); template errors fail the task with swarmkit's texts.
 package executor

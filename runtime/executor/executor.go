@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/runtime/image"
+	"github.com/shoal-project/shoal/runtime/template"
 	"github.com/shoal-project/shoal/swarm/agent"
 )
 
@@ -39,15 +41,15 @@ var _ agent.Executor = (*Executor)(nil)
 
 // Describe reports this host as a swarm node.
 func (e *Executor) Describe(ctx context.Context) (swarm.NodeDescription, error) {
-	host, _ := os.Hostname()
 	var si syscall.Sysinfo_t
 	var mem int64
 	if syscall.Sysinfo(&si) == nil {
 		mem = int64(si.Totalram) * int64(si.Unit)
 	}
+	node := hostDescription()
 	return swarm.NodeDescription{
-		Hostname:  host,
-		Platform:  swarm.Platform{Architecture: "x86_64", OS: runtime.GOOS},
+		Hostname:  node.Hostname,
+		Platform:  node.Platform,
 		Resources: swarm.Resources{NanoCPUs: int64(runtime.NumCPU()) * 1e9, MemoryBytes: mem},
 		Engine: swarm.EngineDescription{EngineVersion: e.engineVersion, Labels: map[string]string{}, Plugins: []swarm.PluginDescription{
 			{Type: "Log", Name: "json-file"},
@@ -57,20 +59,46 @@ func (e *Executor) Describe(ctx context.Context) (swarm.NodeDescription, error) 
 	}, nil
 }
 
-// Controller implements agent.Executor.
+// hostDescription is this host's hostname and platform, as Describe reports them.
+func hostDescription() swarm.NodeDescription {
+	host, _ := os.Hostname()
+	return swarm.NodeDescription{Hostname: host, Platform: swarm.Platform{Architecture: "x86_64", OS: runtime.GOOS}}
+}
+
+// Controller implements agent.Executor. It expands the templates of the task's container spec, as
+// swarmkit's agent does when it resolves a task's controller; a template error fails the task
+// when the agent prepares it (Docker rejects the task; failing Controller instead would make the
+// agent retry it on every assignment).
 func (e *Executor) Controller(t swarm.Task, deps agent.Dependencies) (agent.Controller, error) {
 	if t.Spec.ContainerSpec == nil {
 		return nil, errors.New("executor: task has no container spec")
 	}
-	return &controller{e: e, task: t, name: t.Annotations.Name, deps: deps}, nil
+	c := &controller{e: e, task: t, name: t.Annotations.Name, deps: deps}
+	c.failed = validateMounts(t.Spec.ContainerSpec.Mounts) // rejects the task at Prepare, as Docker's executor
+	if c.failed != nil {
+		return c, nil // Docker validates the mounts before it expands the templates
+	}
+	node := hostDescription()
+	svc := template.Service{Name: serviceName(t.Annotations.Name)}
+	cs, err := template.ExpandContainerSpec(template.NewContext(t, svc, &node), t.Spec.ContainerSpec)
+	if err != nil {
+		c.failed = err
+		return c, nil
+	}
+	c.task.Spec.ContainerSpec = cs
+	// Docker's secret and config templates see no node description: .Node.ID only.
+	c.files = template.NewContext(c.task, svc, nil)
+	return c, nil
 }
 
 // controller drives one task's container; the agent calls it from one goroutine at a time.
 type controller struct {
-	e    *Executor
-	task swarm.Task
-	name string // the container name, <service>.<slot>.<task id>
-	deps agent.Dependencies
+	e      *Executor
+	task   swarm.Task // its container spec expanded
+	name   string     // the container name, <service>.<slot>.<task id>
+	deps   agent.Dependencies
+	failed error             // the task's mounts are invalid or its container spec's templates did not expand
+	files  *template.Context // what the task's secret and config templates see
 }
 
 // filesDir is where the task's secret and config files live.
@@ -83,6 +111,9 @@ var (
 )
 
 func (c *controller) Prepare(ctx context.Context) error {
+	if c.failed != nil {
+		return c.failed
+	}
 	if _, err := c.e.rt.Get(c.name); err == nil {
 		return nil // made before a restart of shoald
 	}
@@ -98,11 +129,8 @@ func (c *controller) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	files, err := taskFiles(ctx, c.task.Spec.ContainerSpec, c.deps)
-	if err != nil {
-		return err
-	}
-	mounts, err := writeTaskFiles(c.filesDir(), files)
+	// The secret and config files are made empty here, for the container's mounts; Start fills them.
+	mounts, err := writeTaskFiles(c.filesDir(), taskFiles(c.task.Spec.ContainerSpec))
 	if err != nil {
 		return err
 	}
@@ -124,7 +152,28 @@ func (c *controller) auth(ctx context.Context) (*registry.AuthConfig, error) {
 	return image.DecodeRegistryAuth(enc)
 }
 
-func (c *controller) Start(ctx context.Context) error { return c.e.rt.Start(ctx, c.name) }
+// Start writes the task's secret and config files, expanding their templates, and starts the
+// container. Errors read as Docker's: "starting container failed: ...".
+func (c *controller) Start(ctx context.Context) error {
+	if err := c.start(ctx); err != nil {
+		return fmt.Errorf("starting container failed: %w", err)
+	}
+	return nil
+}
+
+func (c *controller) start(ctx context.Context) error {
+	if c.failed != nil {
+		return c.failed
+	}
+	files := taskFiles(c.task.Spec.ContainerSpec)
+	if err := fillTaskFiles(ctx, files, c.task.Spec.ContainerSpec, c.deps, c.files); err != nil {
+		return err
+	}
+	if _, err := writeTaskFiles(c.filesDir(), files); err != nil {
+		return err
+	}
+	return c.e.rt.Start(ctx, c.name)
+}
 
 // Wait waits for the container to exit. A running container that its health check finds
 // unhealthy is stopped, and its task fails with a HealthError, as Docker's executor does.

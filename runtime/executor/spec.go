@@ -2,6 +2,7 @@ package executor
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"time"
 
@@ -50,6 +51,14 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 		TTY:            cs.TTY,
 		Healthcheck:    healthcheck(cs.Healthcheck, img),
 	}
+	if hostNetwork(t) {
+		// Docker's NetworkMode host: the node's network namespace, and its hostname unless the
+		// spec names one
+		s.NetNS = "host"
+		if s.Hostname == "" {
+			s.Hostname, _ = os.Hostname()
+		}
+	}
 	if cs.DNSConfig != nil {
 		s.DNS = *cs.DNSConfig
 	}
@@ -71,6 +80,16 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 	return s, nil
 }
 
+// hostNetwork reports whether a task runs on its node's own network: its first network is the
+// swarm's predefined host network, as Docker's executor decides its NetworkMode.
+func hostNetwork(t swarm.Task) bool {
+	if len(t.NetworksAttachments) == 0 {
+		return false
+	}
+	n := t.NetworksAttachments[0].Network.Spec
+	return n.Labels["com.docker.swarm.predefined"] == "true" && n.Name == "host"
+}
+
 // labelTaskID is the label that names a container's task.
 const labelTaskID = "com.docker.swarm.task.id"
 
@@ -81,17 +100,22 @@ func taskLabels(t swarm.Task, name string) map[string]string {
 	for k, v := range t.Spec.ContainerSpec.Labels {
 		l[k] = v
 	}
-	svcName := name
-	if i := strings.IndexByte(name, '.'); i > 0 { // a service name has no dots
-		svcName = name[:i]
-	}
 	l["com.docker.swarm.service.id"] = t.ServiceID
-	l["com.docker.swarm.service.name"] = svcName
+	l["com.docker.swarm.service.name"] = serviceName(name)
 	l["com.docker.swarm.task"] = ""
 	l[labelTaskID] = t.ID
 	l["com.docker.swarm.task.name"] = name
 	l["com.docker.swarm.node.id"] = t.NodeID
 	return l
+}
+
+// serviceName is the service part of a task's container name <service>.<slot>.<task id>: a
+// service name has no dots.
+func serviceName(name string) string {
+	if i := strings.IndexByte(name, '.'); i > 0 {
+		return name[:i]
+	}
+	return name
 }
 
 // healthcheck is the task's health check over the image's, field by field as Docker merges them.

@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"os"
 	"testing"
 
 	containertypes "github.com/docker/docker/api/types/container"
@@ -35,6 +36,56 @@ func TestContainerSpecLogDriver(t *testing.T) {
 			for k, v := range tt.want.Config {
 				if s.LogConfig.Config[k] != v {
 					t.Fatalf("LogConfig %+v, want %+v", s.LogConfig, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestContainerSpecHostNetwork(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	img := &image.Image{ID: "sha256:abc"}
+	predefined := func(name string) swarm.NetworkAttachment {
+		var a swarm.NetworkAttachment
+		a.Network.Spec.Name = name
+		a.Network.Spec.Labels = map[string]string{"com.docker.swarm.predefined": "true"}
+		return a
+	}
+	var overlay swarm.NetworkAttachment
+	overlay.Network.Spec.Name = "host" // a user network may not take the name, but only the label counts
+	tests := []struct {
+		name     string
+		atts     []swarm.NetworkAttachment
+		hostname string
+		netns    string
+	}{
+		{"no network", nil, "", ""},
+		{"the predefined host network", []swarm.NetworkAttachment{predefined("host")}, "*", "host"},
+		{"the host network with a hostname", []swarm.NetworkAttachment{predefined("host")}, "given", "host"},
+		{"the predefined bridge network", []swarm.NetworkAttachment{predefined("bridge")}, "", ""},
+		{"an unlabelled network", []swarm.NetworkAttachment{overlay}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task := swarm.Task{Spec: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox"}}, NetworksAttachments: tt.atts}
+			if tt.hostname == "given" {
+				task.Spec.ContainerSpec.Hostname = "given"
+			}
+			s, err := containerSpec(task, "svc.1.x", id, img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.NetNS != tt.netns {
+				t.Errorf("NetNS %q, want %q", s.NetNS, tt.netns)
+			}
+			switch tt.hostname {
+			case "*":
+				if h, _ := os.Hostname(); s.Hostname != h {
+					t.Errorf("hostname %q, want the node's %q", s.Hostname, h)
+				}
+			default:
+				if s.Hostname != tt.hostname {
+					t.Errorf("hostname %q, want %q", s.Hostname, tt.hostname)
 				}
 			}
 		})
