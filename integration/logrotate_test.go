@@ -180,6 +180,19 @@ services:
 		})
 	}
 
+	// The local driver (dockerd's binary format there, json-file here) rotates and reads the same.
+	d.MustDocker(t, "service", "create", "-d", "--name", "loc", "--log-driver", "local", "--log-opt", "max-size=1k",
+		"--log-opt", "max-file=2", busybox, "sh", "-c", `i=0; while true; do i=$((i+1)); echo "local-$i"; sleep 0.01; done`)
+	lc := waitContainers(t, d, "loc", 1)[0]
+	if got := d.MustDocker(t, "inspect", "--format", "{{json .HostConfig.LogConfig}}", lc); got != `{"Type":"local","Config":{"max-file":"2","max-size":"1k"}}` {
+		t.Errorf("local driver's LogConfig: %s", got)
+	}
+	harness.Eventually(t, 30*time.Second, func() (bool, string) {
+		logs, _ := filepath.Glob(filepath.Join(d.DataRoot, "containers", lc, "*.log*"))
+		out := d.MustDocker(t, "logs", "--tail", "3", lc)
+		return len(logs) == 2 && strings.Count(out, "local-") == 3, fmt.Sprintf("files %v, tail %q", logs, out)
+	})
+
 	// The driver none keeps nothing to read.
 	d.MustDocker(t, "service", "create", "-d", "--name", "quiet", "--log-driver", "none", busybox, "sh", "-c", "echo unseen; exec sleep 1000")
 	q := waitContainers(t, d, "quiet", 1)[0]

@@ -13,6 +13,7 @@ import (
 // Log drivers: Spec.LogConfig.Type is one of these ("" means json-file).
 const (
 	LogDriverJSONFile = "json-file"
+	LogDriverLocal    = "local"
 	LogDriverNone     = "none"
 )
 
@@ -63,6 +64,9 @@ func parseLogConfig(cfg containertypes.LogConfig) (logPolicy, error) {
 			return logPolicy{}, invalidf("invalid value for option cache-disabled: %s", v)
 		}
 	}
+	if cfg.Type == LogDriverLocal {
+		return parseLocalLogConfig(opts)
+	}
 	if cfg.Type != "" && cfg.Type != LogDriverJSONFile {
 		return logPolicy{}, invalidf("logger: no log driver named '%s' is registered", cfg.Type)
 	}
@@ -109,6 +113,63 @@ func parseLogConfig(cfg containertypes.LogConfig) (logPolicy, error) {
 		if compress && (p.maxFiles == 1 || p.maxSize == -1) {
 			return initErr("compress cannot be true when max-file is less than 2 or max-size is not set")
 		}
+	}
+	return p, nil
+}
+
+// localLogOpts are the options of dockerd's local driver.
+var localLogOpts = []string{"max-file", "max-size", "compress"}
+
+// parseLocalLogConfig checks the options of the local driver as dockerd does. Its defaults
+// (20 MB files, 5 of them) make its policy; its logs are kept in the json-file format rather than
+// dockerd's binary one, which only dockerd itself reads.
+func parseLocalLogConfig(opts map[string]string) (logPolicy, error) {
+	keys := make([]string, 0, len(opts))
+	for k := range opts {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Contains(localLogOpts, k) && !slices.Contains(builtinLogOpts, k) {
+			return logPolicy{}, invalidf("unknown log opt '%s' for log driver %s", k, LogDriverLocal)
+		}
+	}
+	p := logPolicy{maxSize: 20 * 1024 * 1024, maxFiles: 5}
+	compress := true
+	if s, ok := opts["max-size"]; ok {
+		n, err := units.FromHumanSize(s)
+		if err != nil {
+			return logPolicy{}, invalidf("failed to initialize logging driver: invalid value for max-size: %s: %v", s, err)
+		}
+		p.maxSize = n
+	}
+	if s, ok := opts["max-file"]; ok {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return logPolicy{}, invalidf("failed to initialize logging driver: invalid value for max-file: %s: %v", s, err)
+		}
+		p.maxFiles = n
+	}
+	if s, ok := opts["compress"]; ok {
+		c, err := strconv.ParseBool(s)
+		if err != nil {
+			return logPolicy{}, invalidf("failed to initialize logging driver: error reading compress log option: %v", err)
+		}
+		compress = c
+	}
+	switch {
+	case p.maxSize < 0:
+		return logPolicy{}, invalidf("failed to initialize logging driver: max size should be a positive number")
+	case p.maxFiles < 0:
+		return logPolicy{}, invalidf("failed to initialize logging driver: max file count cannot be less than 0")
+	case compress && p.maxFiles <= 1:
+		return logPolicy{}, invalidf("failed to initialize logging driver: compression cannot be enabled when max file count is 1")
+	}
+	if p.maxSize == 0 {
+		p.maxSize = -1 // 0: no limit
+	}
+	if p.maxFiles == 0 {
+		p.maxFiles = 1
 	}
 	return p, nil
 }

@@ -32,7 +32,12 @@ func TestParseLogConfig(t *testing.T) {
 
 		{name: "unknown option", typ: "json-file", opts: map[string]string{"bogus": "1"}, wantErr: "unknown log opt 'bogus' for json-file log driver"},
 		{name: "unknown option, default driver", opts: map[string]string{"max-size": "1k", "zz": "1", "aa": "2"}, wantErr: "unknown log opt 'aa' for json-file log driver"},
-		{name: "unknown driver", typ: "local", wantErr: "logger: no log driver named 'local' is registered"},
+		{name: "unknown driver", typ: "gelf", wantErr: "logger: no log driver named 'gelf' is registered"},
+		{name: "local: dockerd's defaults", typ: "local", want: logPolicy{maxSize: 20 * 1024 * 1024, maxFiles: 5}},
+		{name: "local with options", typ: "local", opts: map[string]string{"max-size": "1k", "max-file": "2"}, want: logPolicy{maxSize: 1000, maxFiles: 2}},
+		{name: "local without limits", typ: "local", opts: map[string]string{"max-size": "0", "max-file": "0", "compress": "false"}, want: unlimited},
+		{name: "local: one file compressed", typ: "local", opts: map[string]string{"max-file": "1"}, wantErr: "failed to initialize logging driver: compression cannot be enabled when max file count is 1"},
+		{name: "local: json-file's options are not its", typ: "local", opts: map[string]string{"tag": "x"}, wantErr: "unknown log opt 'tag' for log driver local"},
 		{name: "journald", typ: "journald", opts: map[string]string{"max-size": "1k"}, wantErr: "logger: no log driver named 'journald' is registered"},
 		{name: "bad mode first", typ: "syslog", opts: map[string]string{"mode": "fast"}, wantErr: "logger: logging mode not supported: fast"},
 		{name: "buffer size needs non-blocking", opts: map[string]string{"max-buffer-size": "1m"}, wantErr: "logger: max-buffer-size option is only supported with 'mode=non-blocking'"},

@@ -52,7 +52,7 @@ func (e *Executor) Describe(ctx context.Context) (swarm.NodeDescription, error) 
 		Platform:  node.Platform,
 		Resources: swarm.Resources{NanoCPUs: int64(runtime.NumCPU()) * 1e9, MemoryBytes: mem},
 		Engine: swarm.EngineDescription{EngineVersion: e.engineVersion, Labels: map[string]string{}, Plugins: []swarm.PluginDescription{
-			{Type: "Log", Name: "json-file"},
+			{Type: "Log", Name: "json-file"}, {Type: "Log", Name: "local"},
 			{Type: "Network", Name: "bridge"}, {Type: "Network", Name: "host"}, {Type: "Network", Name: "null"}, {Type: "Network", Name: "overlay"},
 			{Type: "Volume", Name: "local"},
 		}},
