@@ -204,7 +204,8 @@ func TestLogsDriverChoice(t *testing.T) {
 		want string
 	}{
 		{containertypes.LogConfig{Type: "json-file", Config: map[string]string{"bogus": "1"}}, "unknown log opt 'bogus' for json-file log driver"},
-		{containertypes.LogConfig{Type: "local"}, "logger: no log driver named 'local' is registered"},
+		{containertypes.LogConfig{Type: "gelf"}, "logger: no log driver named 'gelf' is registered"},
+		{containertypes.LogConfig{Type: "local", Config: map[string]string{"max-file": "1"}}, "failed to initialize logging driver: compression cannot be enabled when max file count is 1"},
 		{containertypes.LogConfig{Config: map[string]string{"max-size": "1k", "max-file": "0"}}, "failed to initialize logging driver: max-file cannot be less than 1"},
 	} {
 		s := testSpec("true")
