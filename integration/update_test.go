@@ -49,9 +49,15 @@ func TestRollingUpdateProgress(t *testing.T) {
 	}
 	waitRunning(t, d, "web", 2)
 
-	// failure action rollback: the orchestrator rolls back by itself
-	d.MustDocker(t, "service", "update", "-d", "--image", imgs["exitcode:1"], "--args", "4",
-		"--update-failure-action", "rollback", "--update-parallelism", "1", "web")
+	// failure action rollback: the orchestrator rolls back by itself. The first new task fails
+	// before the delay lets a second slot start, so the rollback has nothing to revert and ends at
+	// once: the CLI prints both of Docker's rollback lines.
+	out, stderr, code = d.Docker(t, "service", "update", "--image", imgs["exitcode:1"], "--args", "4",
+		"--update-failure-action", "rollback", "--update-parallelism", "1", "--update-delay", "2s", "web")
+	if code != 0 || !strings.Contains(out, "rollback: update rolled back due to failure or early termination of task") ||
+		!strings.Contains(out, "rollback: rollback completed") {
+		t.Errorf("update rolled back: exit %d\n%s\n%s", code, out, stderr)
+	}
 	harness.Eventually(t, 90*time.Second, func() (bool, string) {
 		st := d.MustDocker(t, "service", "inspect", "web", "--format", "{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}")
 		return strings.HasPrefix(st, "rollback_completed|"), st

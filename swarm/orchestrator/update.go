@@ -163,15 +163,22 @@ func (r *rc) update(slots []updSlot) {
 }
 
 // madeTasks gives the tasks the current update made: clean ones created since it started, not
-// dropped by a scale-down.
+// dropped by a scale-down. In a rollback, the replacement of a task that failed with the spec
+// rolled back from is the restart policy's, not the rollback's: swarmkit's rollback finds that slot
+// clean and has nothing to wait for there.
 func (r *rc) madeTasks() []*store.Task {
 	var startedAt time.Time
-	if us := r.svc.UpdateStatus; us != nil && us.StartedAt != nil {
+	us := r.svc.UpdateStatus
+	if us != nil && us.StartedAt != nil {
 		startedAt = *us.StartedAt
+	}
+	var restarted map[SlotKey]bool
+	if us != nil && us.State == swarm.UpdateStateRollbackStarted {
+		restarted = r.failedSlots()
 	}
 	var made []*store.Task
 	for _, t := range r.tasks {
-		if t.CreatedAt.Before(startedAt) || t.DesiredState == swarm.TaskStateRemove {
+		if t.CreatedAt.Before(startedAt) || t.DesiredState == swarm.TaskStateRemove || restarted[slotKey(r.mode, t)] {
 			continue
 		}
 		if !IsTaskDirty(r.svc, t, r.nodes[t.NodeID]) {
@@ -179,6 +186,36 @@ func (r *rc) madeTasks() []*store.Task {
 		}
 	}
 	return made
+}
+
+// rollbackShown is how long a rollback with nothing to revert stays started before it completes:
+// long enough for the CLI, which polls the service, to print that the update was rolled back
+// (swarmkit's takes about as long).
+const rollbackShown = time.Second
+
+// rollbackBegan estimates when a rollback started: when the replacements of the tasks whose
+// failure started it were made, in the same pass. Zero when there are none.
+func (r *rc) rollbackBegan() time.Time {
+	var began time.Time
+	failed := r.failedSlots()
+	for _, t := range r.tasks {
+		if failed[slotKey(r.mode, t)] && !IsTaskDirty(r.svc, t, r.nodes[t.NodeID]) && t.CreatedAt.After(began) {
+			began = t.CreatedAt
+		}
+	}
+	return began
+}
+
+// failedSlots are the slots where a task of a spec other than the service's failed or was
+// rejected: in a rollback, those of the tasks whose failure started it.
+func (r *rc) failedSlots() map[SlotKey]bool {
+	slots := map[SlotKey]bool{}
+	for _, t := range r.tasks {
+		if (t.Status.State == swarm.TaskStateFailed || t.Status.State == swarm.TaskStateRejected) && IsTaskDirty(r.svc, t, r.nodes[t.NodeID]) {
+			slots[slotKey(r.mode, t)] = true
+		}
+	}
+	return slots
 }
 
 // checkUpdate applies the failure action of an update in progress before anything else in the pass,
@@ -312,6 +349,11 @@ func (r *rc) completeUpdate(cfg swarm.UpdateConfig, rollback bool, made []*store
 	}
 	if len(made) > 0 {
 		if done := last.Add(cfg.Delay + cfg.Monitor); r.now.Before(done) {
+			r.wake(done)
+			return
+		}
+	} else if began := r.rollbackBegan(); rollback && !began.IsZero() {
+		if done := began.Add(rollbackShown); r.now.Before(done) {
 			r.wake(done)
 			return
 		}

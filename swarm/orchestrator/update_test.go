@@ -156,6 +156,30 @@ func (w *world) failNew(img string) string {
 	return ""
 }
 
+// failMade makes a running task of an image fail now: the newest one, outside slots where a task
+// of another image failed (there the task is a restart's replacement, not the update's).
+func (w *world) failMade(img string) string {
+	w.t.Helper()
+	failedSlot := map[int]bool{}
+	for _, tk := range w.list() {
+		if image(tk) != img && tk.Status.State == swarm.TaskStateFailed {
+			failedSlot[tk.Slot] = true
+		}
+	}
+	var pick *store.Task
+	for _, tk := range w.list() {
+		if image(tk) == img && runnable(tk) && tk.Status.State == swarm.TaskStateRunning && !failedSlot[tk.Slot] &&
+			(pick == nil || tk.CreatedAt.After(pick.CreatedAt)) {
+			pick = tk
+		}
+	}
+	if pick == nil {
+		w.t.Fatalf("no running %s task made by the update:\n%s", img, w.fingerprint())
+	}
+	w.setState(pick, swarm.TaskStateFailed)
+	return pick.ID
+}
+
 // startUpdateAndFailFirst updates to busybox:2 and fails the first new task once it runs.
 func startUpdateAndFailFirst(t *testing.T, cfg *swarm.UpdateConfig) (*world, string) {
 	w := newWorld(t, updatable(3, cfg), mkNode("a"))
@@ -214,6 +238,47 @@ func TestUpdateFailureRollback(t *testing.T) {
 	}
 }
 
+// TestRollbackWithNothingToRevert: when the failed task was the only one the update made, the
+// rollback has no slot to revert (the failed task's replacement is the restart policy's) and
+// completes a moment later, without monitoring, as swarmkit's does: the CLI shows both that the
+// update was rolled back and that the rollback completed.
+func TestRollbackWithNothingToRevert(t *testing.T) {
+	w := newWorld(t, updatable(3, &swarm.UpdateConfig{Parallelism: 1, Delay: 10 * time.Second, FailureAction: swarm.UpdateFailureActionRollback}), mkNode("a"))
+	w.cycle()
+	w.advance(time.Minute)
+	w.setImage("busybox:2")
+	w.cycle() // slot 1 replaced and running; the others wait for the delay
+	w.advance(time.Second)
+	w.failNew("busybox:2")
+	w.cycle()
+	if us := w.svc.UpdateStatus; us.State != swarm.UpdateStateRollbackStarted {
+		t.Fatalf("status right after the rollback started = %+v", us)
+	}
+	w.advance(rollbackShown)
+	w.cycle()
+	if us := w.svc.UpdateStatus; us.State != swarm.UpdateStateRollbackCompleted {
+		t.Fatalf("status %s after the rollback started = %+v", rollbackShown, us)
+	}
+	// A rollback that has slots to revert still waits for them and their monitoring.
+	w2 := newWorld(t, updatable(3, &swarm.UpdateConfig{Parallelism: 1, Delay: 10 * time.Second, FailureAction: swarm.UpdateFailureActionRollback}), mkNode("a"))
+	w2.cycle()
+	w2.advance(time.Minute)
+	w2.setImage("busybox:2")
+	w2.cycle()                   // slot 1 updated and running
+	w2.advance(11 * time.Second) // past the delay and its monitoring: a success
+	w2.cycle()                   // the next slot updated and running
+	w2.advance(time.Second)
+	w2.failMade("busybox:2")
+	w2.cycle()
+	if us := w2.svc.UpdateStatus; us.State != swarm.UpdateStateRollbackStarted {
+		t.Fatalf("status with a slot to revert = %+v", us)
+	}
+	w2.settle(time.Minute, "busybox:1")
+	if us := w2.svc.UpdateStatus; us.State != swarm.UpdateStateRollbackCompleted {
+		t.Fatalf("status after settling = %+v", us)
+	}
+}
+
 func TestRollbackFailurePauses(t *testing.T) {
 	w, _ := startUpdateAndFailFirst(t, &swarm.UpdateConfig{Parallelism: 1, FailureAction: swarm.UpdateFailureActionRollback})
 	w.setService(func(s *store.Service) {
@@ -227,7 +292,7 @@ func TestRollbackFailurePauses(t *testing.T) {
 	// The failed task's replacement, made with the rolled-back spec, waits out its restart delay.
 	w.advance(DefaultRestartDelay)
 	w.cycle()
-	id := w.failNew("busybox:1") // a task made by the rollback fails
+	id := w.failMade("busybox:1") // a task made by the rollback fails
 	w.cycle()
 	us := w.svc.UpdateStatus
 	if us.State != swarm.UpdateStateRollbackPaused || us.Message != "rollback paused due to failure or early termination of task "+id {
