@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/registry"
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/api/types/system"
+	"github.com/docker/docker/api/types/volume"
 )
 
 // ClusterBackend is the swarm manager as the routes see it. It is implemented by swarm/control.
@@ -91,6 +92,10 @@ type ImageBackend interface {
 	Auth(ctx context.Context, cfg *registry.AuthConfig) (status, identityToken string, err error)
 	// DistributionInspect answers GET /distribution/{name}/json from the registry.
 	DistributionInspect(ctx context.Context, ref string, authConfig *registry.AuthConfig) (*registry.DistributionInspect, error)
+	// ImagesPrune removes unused images (POST /images/prune; filters dangling, label, label!, until).
+	ImagesPrune(ctx context.Context, f filters.Args) (*image.PruneReport, error)
+	// LayersSize is the disk space of the stored images' layers, each counted once (GET /system/df).
+	LayersSize(ctx context.Context) (int64, error)
 }
 
 // ContainerBackend is the node's container runtime as the container, exec and log endpoints see it.
@@ -104,6 +109,9 @@ type ContainerBackend interface {
 	ContainerStop(ctx context.Context, name string, timeoutSeconds *int, signal string) error
 	ContainerRestart(ctx context.Context, name string, timeoutSeconds *int, signal string) error
 	ContainerRemove(ctx context.Context, name string, force, removeVolumes bool) error
+	// ContainersPrune removes the containers that do not run (POST /containers/prune; filters label,
+	// label!, until).
+	ContainersPrune(ctx context.Context, f filters.Args) (*container.PruneReport, error)
 	// ContainerLogs returns the messages; the routes frame them (multiplexed unless TTY).
 	ContainerLogs(ctx context.Context, name string, opts container.LogsOptions) (msgs <-chan *backend.LogMessage, tty bool, err error)
 
@@ -116,6 +124,27 @@ type ContainerBackend interface {
 	ExecStart(ctx context.Context, execID string, stdin io.Reader, stdout, stderr io.Writer) error
 	ExecResize(ctx context.Context, execID string, height, width uint) error
 	ExecInspect(ctx context.Context, execID string) (*container.ExecInspect, error)
+}
+
+// VolumeBackend is the node's local volumes (the local driver), implemented by runtime/containerapi.
+// The routes validate the filter keys; the backend checks their values. Errors are errdefs-classified
+// with dockerd's texts (NotFound "get <name>: no such volume", Conflict "remove <name>: volume is in
+// use - [<ids>]"). Returned values are owned by the caller. Safe for concurrent use.
+type VolumeBackend interface {
+	// Volumes lists the volumes matching name, driver, label and dangling, and the warnings of the
+	// listing (never nil).
+	Volumes(ctx context.Context, f filters.Args) ([]*volume.Volume, []string, error)
+	VolumeInspect(ctx context.Context, name string) (*volume.Volume, error)
+	// VolumeCreate creates a volume (an anonymous one when req.Name is empty), or returns the one of
+	// that name unchanged.
+	VolumeCreate(ctx context.Context, req volume.CreateOptions) (*volume.Volume, error)
+	// VolumeRemove removes an unused volume; with force a missing volume is no error.
+	VolumeRemove(ctx context.Context, name string, force bool) error
+	// VolumesPrune removes unused volumes: anonymous ones unless the filter all=true is given;
+	// filters label and label!.
+	VolumesPrune(ctx context.Context, f filters.Args) (*volume.PruneReport, error)
+	// VolumesDiskUsage lists the volumes GET /system/df shows, with their UsageData.
+	VolumesDiskUsage(ctx context.Context) ([]*volume.Volume, error)
 }
 
 // LocalNetworkBackend lists the node's own local-scope networks (the predefined bridge, host and none).

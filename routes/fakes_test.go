@@ -454,11 +454,12 @@ func (fakeSystem) SystemVersion(context.Context) (types.Version, error) {
 // fakeImages is an image store that pulls by writing progress lines; "fail/early" fails before any
 // output, "fail/late" after some.
 type fakeImages struct {
-	mu         sync.Mutex
-	pulled     []string
-	distRef    string
-	distAuth   *registry.AuthConfig
-	inspectRef string
+	mu           sync.Mutex
+	pulled       []string
+	distRef      string
+	distAuth     *registry.AuthConfig
+	inspectRef   string
+	pruneFilters filters.Args
 }
 
 func (f *fakeImages) PullImage(_ context.Context, ref, _ string, _ *registry.AuthConfig, out io.Writer) error {
@@ -503,6 +504,19 @@ func (f *fakeImages) ImageDelete(_ context.Context, name string, _, _ bool) ([]i
 	return []image.DeleteResponse{{Untagged: name}}, nil
 }
 
+// ImagesPrune deletes nothing and records the filters; "dangling=false" reports one deleted image.
+func (f *fakeImages) ImagesPrune(_ context.Context, fl filters.Args) (*image.PruneReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pruneFilters = fl
+	if fl.Contains("dangling") && fl.ExactMatch("dangling", "false") {
+		return &image.PruneReport{ImagesDeleted: []image.DeleteResponse{{Untagged: "old:1"}, {Deleted: "sha256:" + strings.Repeat("e", 64)}}, SpaceReclaimed: 2048}, nil
+	}
+	return &image.PruneReport{}, nil
+}
+
+func (f *fakeImages) LayersSize(context.Context) (int64, error) { return 4096, nil }
+
 func (f *fakeImages) Auth(_ context.Context, cfg *registry.AuthConfig) (string, string, error) {
 	if cfg.Username == "user" && cfg.Password == "pass" {
 		return "Login Succeeded", "", nil
@@ -526,10 +540,18 @@ type fakeContainers struct {
 	logs    []*backend.LogMessage
 	tty     bool
 	resized string
+
+	list         []container.Summary // what Containers answers
+	listOpts     container.ListOptions
+	pruned       []string // what ContainersPrune reports
+	pruneFilters filters.Args
 }
 
-func (f *fakeContainers) Containers(context.Context, container.ListOptions) ([]container.Summary, error) {
-	return nil, nil
+func (f *fakeContainers) Containers(_ context.Context, opts container.ListOptions) ([]container.Summary, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.listOpts = opts
+	return append([]container.Summary(nil), f.list...), nil
 }
 
 func (f *fakeContainers) ContainerInspect(_ context.Context, name string) (*container.InspectResponse, error) {
@@ -566,6 +588,18 @@ func (f *fakeContainers) ContainerStop(_ context.Context, name string, _ *int, _
 		return errdefs.NotModified(fmt.Errorf("container already stopped"))
 	}
 	return nil
+}
+
+// ContainersPrune records the filters and reports the stopped containers of f.pruned as deleted.
+func (f *fakeContainers) ContainersPrune(_ context.Context, fl filters.Args) (*container.PruneReport, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pruneFilters = fl
+	rep := &container.PruneReport{ContainersDeleted: f.pruned}
+	if len(f.pruned) > 0 {
+		rep.SpaceReclaimed = 1536
+	}
+	return rep, nil
 }
 
 func (f *fakeContainers) ContainerRestart(context.Context, string, *int, string) error { return nil }

@@ -25,6 +25,7 @@ type testEnv struct {
 	images     *fakeImages
 	containers *fakeContainers
 	events     *fakeEvents
+	volumes    *fakeVolumes
 }
 
 // newTestConfig returns a Config with every fake backend.
@@ -34,6 +35,7 @@ func newTestEnvConfig() (*testEnv, Config) {
 		images:     &fakeImages{},
 		containers: &fakeContainers{},
 		events:     newFakeEvents(),
+		volumes:    &fakeVolumes{},
 	}
 	return env, Config{
 		Cluster:       env.cluster,
@@ -42,6 +44,7 @@ func newTestEnvConfig() (*testEnv, Config) {
 		Containers:    env.containers,
 		Events:        env.events,
 		LocalNetworks: fakeLocalNetworks{},
+		Volumes:       env.volumes,
 		ServerVersion: "test-1.0",
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -78,7 +81,7 @@ func serve(t *testing.T, h http.Handler) string {
 // accesses (a lock/unlock pair of every fake), so that tests may set up and inspect the fakes between
 // requests. Every request helper calls it before and after the request.
 func (e *testEnv) sync() {
-	for _, mu := range []*sync.Mutex{&e.cluster.mu, &e.images.mu, &e.containers.mu, &e.events.mu} {
+	for _, mu := range []*sync.Mutex{&e.cluster.mu, &e.images.mu, &e.containers.mu, &e.events.mu, &e.volumes.mu} {
 		mu.Lock()
 		mu.Unlock() //nolint:staticcheck // an empty critical section is the point
 	}

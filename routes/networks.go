@@ -4,14 +4,14 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
-	timetypes "github.com/docker/docker/api/types/time"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/errdefs"
 	"github.com/go-chi/chi/v5"
+
+	"github.com/shoal-project/shoal/internal/prunefilter"
 )
 
 // isPredefinedNetwork reports the names dockerd reserves on Linux.
@@ -323,7 +323,7 @@ func (s *server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	until, err := pruneUntil(f, s.Now())
+	until, err := prunefilter.Until(f, s.Now())
 	if err != nil {
 		return err
 	}
@@ -336,7 +336,7 @@ func (s *server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 		if !until.IsZero() && nw.Created.After(until) {
 			continue
 		}
-		if !f.MatchKVList("label", nw.Labels) || (f.Contains("label!") && f.MatchKVList("label!", nw.Labels)) {
+		if !prunefilter.MatchLabels(f, nw.Labels) {
 			continue
 		}
 		if err := s.Cluster.RemoveNetwork(ctx, nw.ID); err != nil {
@@ -345,25 +345,4 @@ func (s *server) pruneNetworks(w http.ResponseWriter, r *http.Request) error {
 		report.NetworksDeleted = append(report.NetworksDeleted, nw.Name)
 	}
 	return writeJSON(w, http.StatusOK, report)
-}
-
-// pruneUntil reads the until filter of a prune: a timestamp, date or duration before now.
-func pruneUntil(f filters.Args, now time.Time) (time.Time, error) {
-	values := f.Get("until")
-	switch len(values) {
-	case 0:
-		return time.Time{}, nil
-	case 1:
-	default:
-		return time.Time{}, invalidParam("more than one until filter specified")
-	}
-	ts, err := timetypes.GetTimestamp(values[0], now)
-	if err != nil {
-		return time.Time{}, errdefs.InvalidParameter(err)
-	}
-	sec, nsec, err := timetypes.ParseTimestamps(ts, 0)
-	if err != nil {
-		return time.Time{}, errdefs.InvalidParameter(err)
-	}
-	return time.Unix(sec, nsec), nil
 }

@@ -17,6 +17,7 @@ type Config struct {
 	Containers    ContainerBackend    // /containers/..., /exec/...
 	Events        EventsBackend       // /events
 	LocalNetworks LocalNetworkBackend // bridge/host/none in /networks
+	Volumes       VolumeBackend       // /volumes/...
 
 	// ServerVersion is the engine version: "Server: Docker/<ServerVersion> (linux)".
 	ServerVersion string
@@ -151,6 +152,7 @@ func (s *server) routes(r chi.Router) {
 		r.Get("/images/json", s.h(s.getImages))
 		r.Post("/images/create", s.h(s.createImage))
 		r.Post("/images/load", s.h(s.loadImage))
+		r.Post("/images/prune", s.h(s.pruneImages))
 		r.Get("/images/*", s.h(s.imagesByName))
 		r.Delete("/images/*", s.h(s.removeImage))
 		r.Get("/distribution/*", s.h(s.getDistribution))
@@ -161,6 +163,7 @@ func (s *server) routes(r chi.Router) {
 		r.Use(s.require("container", s.Containers != nil))
 
 		r.Get("/containers/json", s.h(s.getContainers))
+		r.Post("/containers/prune", s.h(s.pruneContainers))
 		r.Get("/containers/{name}/json", s.h(s.inspectContainer))
 		r.Get("/containers/{name}/top", s.h(s.topContainer))
 		r.Get("/containers/{name}/stats", s.h(s.statsContainer))
@@ -175,6 +178,22 @@ func (s *server) routes(r chi.Router) {
 		r.Post("/exec/{id}/resize", s.h(s.resizeExec))
 		r.Get("/exec/{id}/json", s.h(s.inspectExec))
 	})
+
+	r.Group(func(r chi.Router) {
+		r.Use(s.require("volume", s.Volumes != nil))
+
+		r.Get("/volumes", s.h(s.getVolumes))
+		r.Post("/volumes/create", s.h(s.createVolume))
+		r.Post("/volumes/prune", s.h(s.pruneVolumes))
+		r.Get("/volumes/{name}", s.h(s.getVolume))
+		r.Put("/volumes/{name}", s.h(s.updateVolume))
+		r.Delete("/volumes/{name}", s.h(s.removeVolume))
+	})
+
+	// shoal builds nothing: the build cache is always empty (docker system prune asks for it).
+	r.Post("/build/prune", s.h(s.pruneBuildCache))
+	// Each part of the disk usage comes from its own backend; a missing one is left out.
+	r.Get("/system/df", s.h(s.getDiskUsage))
 }
 
 // apiFunc is a handler that returns its error instead of writing it; see h.

@@ -147,6 +147,7 @@ func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
 		Containers:    e.parts.containers,
 		Events:        e.events,
 		LocalNetworks: e.system,
+		Volumes:       e.parts.containers, // the runtime's local volumes
 		ServerVersion: Version,
 		Experimental:  cfg.Experimental,
 		Logger:        log,

@@ -28,6 +28,7 @@ func (r *Runtime) adoptAll() error {
 			continue
 		}
 		c := &ctr{id: id, name: m.Spec.Name, dir: dir, meta: m, ready: true}
+		r.addVolumeRefs(id, m.VolumeNames)
 		policy, err := parseLogConfig(m.Spec.LogConfig)
 		if err != nil { // checked at Create: only a config.json from another version
 			r.log.Warn("invalid log configuration: keeping one json-file log without limit", "id", id, "err", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -52,6 +53,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr e
 			_ = unmountAll(dir)
 			_ = os.RemoveAll(dir)
 			_ = os.RemoveAll(r.runDir(c.id))
+			r.dropVolumeRefs(c.id)
 			for _, v := range c.meta.AnonVolumes {
 				_ = r.removeVolume(v)
 			}
@@ -158,9 +160,17 @@ func (r *Runtime) prepareVolumes(c *ctr, rootfs string) error {
 			continue
 		}
 		name := m.Source
+		var labels map[string]string
+		if m.VolumeOptions != nil && len(m.VolumeOptions.Labels) > 0 {
+			labels = maps.Clone(m.VolumeOptions.Labels)
+		}
 		if name == "" {
 			name = newAnonymousVolumeName()
 			c.meta.AnonVolumes = append(c.meta.AnonVolumes, name)
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[AnonymousVolumeLabel] = "" // as dockerd marks the volumes it names
 		}
 		var copyFrom string
 		if m.VolumeOptions == nil || !m.VolumeOptions.NoCopy {
@@ -172,7 +182,7 @@ func (r *Runtime) prepareVolumes(c *ctr, rootfs string) error {
 		if m.VolumeOptions != nil && m.VolumeOptions.DriverConfig != nil {
 			driverOpts = m.VolumeOptions.DriverConfig.Options
 		}
-		data, err := r.ensureVolume(name, copyFrom, driverOpts)
+		data, err := r.ensureVolume(name, c.id, copyFrom, driverOpts, labels)
 		if err != nil {
 			return err
 		}

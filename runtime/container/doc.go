@@ -38,6 +38,14 @@
 //	                                    resolv.conf, rootfs/ (overlay mount), diff/, work/
 //	<data-root>/volumes/<name>/_data    named local volumes
 //	<data-root>/volumes/<name>/opts.json  the local driver's options of a volume, if any
+//	<data-root>/volumes/<name>/volume.json  the labels and options the volume was created with
+//
+// # Volumes in use
+//
+// As in dockerd, a container uses the volumes it mounts from its Create to its Delete, running or
+// not: RemoveVolume refuses them ("remove <name>: volume is in use - [<ids>]"). A new Runtime
+// learns the users again from the containers it adopts. Anonymous volumes (a volume mount without
+// a source, CreateVolume without a name) carry the label com.docker.volume.anonymous.
 //
 // # Volumes with options
 //

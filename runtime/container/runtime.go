@@ -62,6 +62,7 @@ type Runtime struct {
 
 	volMu      sync.Mutex
 	volHolders map[string]map[string]bool // volume with options -> IDs of the containers using it
+	volRefs    map[string]map[string]bool // volume -> IDs of the containers that mount it (any state)
 
 	ctx    context.Context // cancelled by Close
 	cancel context.CancelFunc
@@ -98,6 +99,7 @@ func New(opts Options) (*Runtime, error) {
 		ctrs:   map[string]*ctr{},
 
 		volHolders: map[string]map[string]bool{},
+		volRefs:    map[string]map[string]bool{},
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	for _, d := range []string{r.lcRoot, filepath.Join(opts.ExecRoot, "containers"),

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/docker/docker/errdefs"
 	"golang.org/x/sys/unix"
 )
 
@@ -176,8 +177,10 @@ func (r *Runtime) Delete(ref string) error {
 	if err := os.RemoveAll(r.runDir(c.id)); err != nil {
 		errs = append(errs, err)
 	}
+	r.dropVolumeRefs(c.id)
 	for _, v := range c.meta.AnonVolumes {
-		if err := r.removeVolume(v); err != nil {
+		// one that another container mounts by name stays, as dockerd keeps it
+		if err := r.removeVolume(v); err != nil && !errdefs.IsConflict(err) {
 			errs = append(errs, err)
 		}
 	}

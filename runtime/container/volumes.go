@@ -34,12 +34,14 @@ func (r *Runtime) volumeDataDir(name string) string {
 	return filepath.Join(r.volumeDir(name), "_data")
 }
 
-// ensureVolume creates the named volume on first use, with the local driver's options opts.
-// When it is new, is no mount and copyFrom is a non-empty directory, copyFrom's content is
-// copied in (Docker's copy-up of the image's content; populateVolume does it for a mount). The
-// options are checked only for a new volume: those of a volume that exists are not looked at,
-// as in Docker.
-func (r *Runtime) ensureVolume(name, copyFrom string, opts map[string]string) (string, error) {
+// ensureVolume creates the named volume on first use, with the local driver's options opts and
+// the labels. When it is new, is no mount and copyFrom is a non-empty directory, copyFrom's
+// content is copied in (Docker's copy-up of the image's content; populateVolume does it for a
+// mount). The options and labels are checked and kept only for a new volume: those of a volume
+// that exists are not looked at, as in Docker. A non-empty ref (a container ID) is recorded as a
+// user of the volume, in the same critical section, so that the volume cannot be removed between
+// its creation and its use.
+func (r *Runtime) ensureVolume(name, ref, copyFrom string, opts, labels map[string]string) (string, error) {
 	if len(name) == 1 {
 		return "", invalidf("create %s: volume name is too short, names should be at least two alphanumeric characters", name)
 	}
@@ -50,6 +52,7 @@ func (r *Runtime) ensureVolume(name, copyFrom string, opts map[string]string) (s
 	defer r.volMu.Unlock()
 	data := r.volumeDataDir(name)
 	if _, err := os.Stat(data); err == nil {
+		r.addVolumeRefLocked(name, ref)
 		return data, nil
 	}
 	vo, err := parseVolumeOpts(opts)
@@ -71,6 +74,9 @@ func (r *Runtime) ensureVolume(name, copyFrom string, opts map[string]string) (s
 	} else if err := os.Remove(optsFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
+	if err := r.saveVolumeMeta(name, volumeMeta{Labels: labels, Options: opts}); err != nil {
+		return "", fmt.Errorf("create %s: %w", name, err)
+	}
 	tmp := data + ".new"
 	_ = os.RemoveAll(tmp)
 	if err := os.Mkdir(tmp, 0o755); err != nil {
@@ -87,6 +93,7 @@ func (r *Runtime) ensureVolume(name, copyFrom string, opts map[string]string) (s
 	if err := os.Rename(tmp, data); err != nil {
 		return "", err
 	}
+	r.addVolumeRefLocked(name, ref)
 	return data, nil
 }
 
@@ -229,13 +236,14 @@ func (r *Runtime) unmountIdleVolumes() {
 	}
 }
 
-// removeVolume deletes a volume that no container uses: its file system is unmounted first, so
-// that only the mount point is removed, never the content of a bind or network mount.
+// removeVolume deletes a volume that no container uses (volumeUsersLocked): its file system is
+// unmounted first, so that only the mount point is removed, never the content of a bind or
+// network mount. A volume in use is errdefs.Conflict, with dockerd's text.
 func (r *Runtime) removeVolume(name string) error {
 	r.volMu.Lock()
 	defer r.volMu.Unlock()
-	if len(r.volHolders[name]) > 0 {
-		return errdefs.Conflict(fmt.Errorf("remove %s: volume is in use", name))
+	if users := r.volumeUsersLocked(name); len(users) > 0 {
+		return errVolumeInUse(name, users)
 	}
 	if err := r.unmountVolumeLocked(name); err != nil {
 		return err

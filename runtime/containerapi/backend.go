@@ -15,6 +15,8 @@ type Backend struct {
 	images *image.Store
 	execs  *execRegistry
 	now    func() time.Time
+
+	containerPrune, volumePrune pruning
 }
 
 // New makes the backend over a container runtime and the image store its containers come from.

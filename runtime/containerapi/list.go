@@ -30,9 +30,13 @@ func (b *Backend) Containers(ctx context.Context, opts containertypes.ListOption
 	}
 	now := b.now()
 	out := []containertypes.Summary{}
+	sizes := &sizer{b: b}
 	for _, c := range lf.selectContainers(all) {
 		s := summary(c, now)
 		s.Image = b.imageRef(ctx, c)
+		if opts.Size {
+			sizes.fill(ctx, c, &s)
+		}
 		out = append(out, s)
 	}
 	return out, nil

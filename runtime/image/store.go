@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -59,6 +60,8 @@ type Store struct {
 	leases map[string]int          // diffID → number of pulls/loads that are using it
 	pinned map[string]bool         // diffIDs kept for images force-deleted while containers use them
 	users  UsersFunc
+
+	pruneRunning atomic.Bool // one ImagesPrune at a time, as dockerd
 }
 
 // New opens (or creates) the image store under opts.DataRoot/image and reloads the images and
