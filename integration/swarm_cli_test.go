@@ -147,6 +147,9 @@ func TestSwarmLifecycleCLI(t *testing.T) {
 	if got := d.MustDocker(t, "info", "--format", "{{.Swarm.Cluster.Spec.Orchestration.TaskHistoryRetentionLimit}}"); got != "3" {
 		t.Errorf("task history limit %q", got)
 	}
+	if out := d.MustDocker(t, "plugin", "ls"); !strings.HasPrefix(out, "ID") || strings.Count(out, "\n") != 0 {
+		t.Errorf("plugin ls: %q", out)
+	}
 	_, stderr, code = d.Docker(t, "swarm", "update", "--cert-expiry", "59m")
 	wantFail(t, "short cert expiry", stderr, code, "Error response from daemon: rpc error: code = InvalidArgument desc = minimum certificate expiry time is: 1h0m0s")
 	_, stderr, code = d.Docker(t, "swarm", "update", "--dispatcher-heartbeat", "-5s")

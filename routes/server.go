@@ -95,6 +95,7 @@ func (s *server) routes(r chi.Router) {
 	r.Get("/version", s.h(s.getVersion))
 	r.With(s.require("system", s.System != nil)).Get("/info", s.h(s.getInfo))
 	r.With(s.require("events", s.Events != nil)).Get("/events", s.h(s.getEvents))
+	r.Get("/plugins", s.h(s.getPlugins))
 
 	r.Group(func(r chi.Router) {
 		r.Use(s.require("swarm", s.Cluster != nil))
