@@ -141,12 +141,14 @@ func hostConfig(s container.Spec) *containertypes.HostConfig {
 		ShmSize:        64 << 20,
 		Sysctls:        s.Sysctls,
 		Runtime:        "runc",
-		Isolation:      "",
+		Isolation:      containertypes.IsolationDefault, // the swarm executor's, from the task spec
 		Mounts:         s.Mounts,
 		MaskedPaths:    container.DefaultMaskedPaths(),
 		ReadonlyPaths:  container.DefaultReadonlyPaths(),
 		Init:           &init,
 	}
+	oomKillDisable := false
+	hc.OomKillDisable = &oomKillDisable
 	hc.Memory = s.Resources.MemoryBytes
 	if hc.Memory > 0 {
 		hc.MemorySwap = 2 * hc.Memory

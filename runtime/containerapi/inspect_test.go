@@ -34,3 +34,16 @@ func TestInspectLogConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestInspectHostConfigDefaults(t *testing.T) {
+	hc := hostConfig(container.Spec{})
+	if hc.Isolation != "default" || hc.OomKillDisable == nil || *hc.OomKillDisable {
+		t.Errorf("Isolation %q OomKillDisable %v: want the swarm executor's default and false", hc.Isolation, hc.OomKillDisable)
+	}
+	if hc.NetworkMode != "default" {
+		t.Errorf("NetworkMode %q", hc.NetworkMode)
+	}
+	if hc := hostConfig(container.Spec{NetNS: "host"}); hc.NetworkMode != "host" {
+		t.Errorf("host network: NetworkMode %q", hc.NetworkMode)
+	}
+}
