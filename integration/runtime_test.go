@@ -332,6 +332,12 @@ func TestServiceLogsAndTaskFailure(t *testing.T) {
 	}
 
 	d.MustDocker(t, "kill", ids[0])
+	// As with Docker, the replacement is prepared at once and waits out its restart delay (5 s)
+	// at Ready.
+	harness.Eventually(t, 20*time.Second, func() (bool, string) {
+		ps := d.MustDocker(t, "service", "ps", "web", "--format", "{{.DesiredState}} {{.CurrentState}}")
+		return strings.Contains(ps, "Ready Ready "), ps
+	})
 	harness.Eventually(t, 60*time.Second, func() (bool, string) {
 		ps := d.MustDocker(t, "service", "ps", "web", "--no-trunc", "--format", "{{.ID}} {{.DesiredState}} {{.CurrentState}} {{.Error}}")
 		return strings.Contains(ps, taskID+" Shutdown Failed") && strings.Contains(ps, "task: non-zero exit (137)") &&

@@ -53,11 +53,8 @@ func nextStep(observed, desired swarm.TaskState, started bool) step {
 	case terminal(observed):
 		return stepIdle
 	case Rank(observed) <= Rank(swarm.TaskStateAssigned):
-		if Rank(desired) < Rank(swarm.TaskStateRunning) {
-			// a restart held for its delay: pull and create only once it may run, so a task
-			// that cannot be prepared fails once per restart delay, not in a tight loop
-			return stepIdle
-		}
+		// A task held at desired READY (a restart waiting out its delay) is prepared at once and
+		// waits at READY, as with Docker; the orchestrator paces a task that cannot be prepared.
 		return stepAccept
 	case observed == swarm.TaskStateAccepted || observed == swarm.TaskStatePreparing:
 		return stepPrepare

@@ -25,7 +25,7 @@ func TestNextStep(t *testing.T) {
 		want              step
 	}{
 		{assigned, running, false, stepAccept},
-		{assigned, ready, false, stepIdle}, // held for its restart delay
+		{assigned, ready, false, stepAccept}, // held for its restart delay: prepared meanwhile
 		{swarm.TaskStateAccepted, running, false, stepPrepare},
 		{ready, running, false, stepStart},
 		{ready, ready, false, stepIdle}, // held prepared

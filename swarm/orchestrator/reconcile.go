@@ -218,6 +218,13 @@ func (r *rc) restarts(skip func(*store.Task) bool) {
 		if !ended && !lost {
 			continue
 		}
+		if held := r.restartAt(t); ended && r.now.Before(held) {
+			// It ended (could not be prepared) while still waiting out its own restart delay: its
+			// replacement waits for that delay, so that such a task fails once per delay, not in a
+			// loop (swarmkit's supervisor does the same).
+			r.wake(held)
+			continue
+		}
 		r.setDesired(t, swarm.TaskStateShutdown)
 		if lost && r.mode.perNode() {
 			continue // global tasks live and die with their node
@@ -252,6 +259,14 @@ func (r *rc) restarts(skip func(*store.Task) bool) {
 	}
 }
 
+// restartAt is when a restarted task's delay ends (zero for a task that was not delayed).
+func (r *rc) restartAt(t *store.Task) time.Time {
+	if t.RestartAt == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, t.RestartAt).UTC()
+}
+
 // promote lets tasks held at desired READY start once their restart delay is over and the tasks they
 // replace in their slot have stopped (or their node is gone, or a minute has passed).
 func (r *rc) promote() {
@@ -260,10 +275,10 @@ func (r *rc) promote() {
 		if t.DesiredState != swarm.TaskStateReady {
 			continue
 		}
-		var at time.Time
-		if t.RestartAt != 0 {
-			at = time.Unix(0, t.RestartAt).UTC()
+		if taskstate.Terminal(t.Status.State) {
+			continue // it ended while held: restarts replaces it once its delay is over
 		}
+		at := r.restartAt(t)
 		waiting := false
 		for _, o := range slots[slotKey(r.mode, t)] {
 			if o.ID == t.ID || runnable(o) || taskstate.Terminal(o.Status.State) {

@@ -166,3 +166,36 @@ func TestSeedRestarts(t *testing.T) {
 		t.Fatalf("seeded history = %+v", got)
 	}
 }
+
+// TestRestartOfATaskHeldInItsDelay: a replacement is prepared while it waits out its restart
+// delay; when that preparation fails (an image that cannot be pulled), its own replacement waits for
+// the rest of the delay, so such a slot fails once per delay, not in a loop.
+func TestRestartOfATaskHeldInItsDelay(t *testing.T) {
+	w := newWorld(t, replicatedService("web", 1), mkNode("a"))
+	w.cycle()
+	w.failSlot1(swarm.TaskStateFailed)
+	w.cycle()
+	var held *store.Task
+	for _, tk := range w.list() {
+		if tk.DesiredState == swarm.TaskStateReady {
+			held = tk
+		}
+	}
+	if held == nil || held.Status.State != swarm.TaskStateReady {
+		t.Fatalf("no replacement prepared and held:\n%s", w.fingerprint())
+	}
+	w.advance(time.Second)
+	w.setState(held, swarm.TaskStateRejected)
+	if out := w.reconcile(); len(out.Create) != 0 || !out.WakeAt.Equal(t0.Add(DefaultRestartDelay)) {
+		t.Fatalf("a rejection within the delay: creates %d, wake %v", len(out.Create), out.WakeAt)
+	}
+	w.advance(DefaultRestartDelay - time.Second)
+	out := w.reconcile()
+	if len(out.Create) != 1 || out.Create[0].DesiredState != swarm.TaskStateReady ||
+		out.Create[0].RestartAt != w.now.Add(DefaultRestartDelay).UnixNano() {
+		t.Fatalf("after the delay: %+v", out.Create)
+	}
+	if len(out.Update) != 1 || out.Update[0].ID != held.ID || out.Update[0].DesiredState != swarm.TaskStateShutdown {
+		t.Fatalf("the rejected task is not shut down: %+v", out.Update)
+	}
+}

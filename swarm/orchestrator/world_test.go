@@ -106,7 +106,7 @@ func (w *world) place(t *store.Task, nodeID string) {
 
 // agents plays allocator, scheduler and agents: tasks desired running start (on the node with the
 // fewest tasks when unassigned), tasks desired past running stop. Tasks held at READY are placed
-// but not started.
+// and prepared (READY) but not started.
 func (w *world) agents() {
 	for _, t := range w.list() {
 		switch {
@@ -119,7 +119,11 @@ func (w *world) agents() {
 			w.place(t, w.leastLoaded(t))
 			if t.DesiredState != swarm.TaskStateReady {
 				w.setState(w.tasks[t.ID], swarm.TaskStateRunning)
+			} else {
+				w.setState(w.tasks[t.ID], swarm.TaskStateReady)
 			}
+		case t.DesiredState == swarm.TaskStateReady && taskstate.Before(t.Status.State, swarm.TaskStateReady):
+			w.setState(t, swarm.TaskStateReady)
 		case t.DesiredState != swarm.TaskStateReady && t.Status.State != swarm.TaskStateRunning:
 			w.setState(t, swarm.TaskStateRunning)
 		}
