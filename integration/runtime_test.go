@@ -555,3 +555,19 @@ func TestContainersSurviveDaemonKill(t *testing.T) {
 		t.Errorf("exec after restart: %q", got)
 	}
 }
+
+// TestServiceAsAnotherUser: a task running as a user other than root reads its files and runs, as
+// with Docker (the container's / is 0755), with its primary group among its groups.
+func TestServiceAsAnotherUser(t *testing.T) {
+	d, imgs := runtimeSwarm(t)
+	d.MustDocker(t, "service", "create", "-d", "--name", "nobody", "--user", "nobody", imgs["busybox:1"],
+		"sh", "-c", "id; cat /etc/hostname; exec sleep 1000")
+	ids := waitContainers(t, d, "nobody", 1)
+	harness.Eventually(t, 20*time.Second, func() (bool, string) {
+		logs := d.MustDocker(t, "logs", ids[0])
+		return strings.HasPrefix(logs, "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n"), logs
+	})
+	if got := d.MustDocker(t, "exec", ids[0], "stat", "-c", "%a", "/"); got != "755" {
+		t.Errorf("mode of / in the container: %s", got)
+	}
+}

@@ -60,8 +60,16 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr e
 		}
 	}()
 
-	for _, d := range []string{dir, filepath.Join(dir, "diff"), filepath.Join(dir, "work"), filepath.Join(dir, "rootfs")} {
-		if err := os.MkdirAll(d, 0o710); err != nil {
+	// The upper directory's mode is the container's / (overlayfs takes the root's attributes from
+	// it): 0755 as Docker's, so that a task running as another user than root can read its files.
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o710}, {filepath.Join(dir, "diff"), 0o755}, {filepath.Join(dir, "work"), 0o700}, {filepath.Join(dir, "rootfs"), 0o755}} {
+		if err := os.MkdirAll(d.path, d.mode); err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(d.path, d.mode); err != nil { // MkdirAll's mode passes through the umask
 			return nil, err
 		}
 	}

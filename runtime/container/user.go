@@ -28,9 +28,11 @@ func resolveUser(rootfs, spec string, extraGroups []string) (resolvedUser, error
 	defaults := &user.ExecUser{Uid: 0, Gid: 0, Home: "/"}
 	eu, err := user.GetExecUserPath(spec, defaults, passwd, group)
 	if err != nil {
-		return resolvedUser{}, invalidf("unable to find user %s: %v", spec, err)
+		// its text already names the user: "unable to find user x: no matching entries in passwd file"
+		return resolvedUser{}, invalidf("%v", err)
 	}
-	ru := resolvedUser{UID: eu.Uid, GID: eu.Gid, Groups: eu.Sgids}
+	// As dockerd: the primary group, then the user's supplementary groups, then the extra ones.
+	ru := resolvedUser{UID: eu.Uid, GID: eu.Gid, Groups: append([]int{eu.Gid}, eu.Sgids...)}
 	if len(extraGroups) > 0 {
 		gids, err := user.GetAdditionalGroupsPath(extraGroups, group)
 		if err != nil {
