@@ -202,6 +202,9 @@ services:
 	if _, stderr, code := d.Docker(t, "logs", q); code == 0 || !strings.Contains(stderr, "configured logging driver does not support reading") {
 		t.Errorf("docker logs of a none container: exit %d, %q", code, stderr)
 	}
+	if out, stderr, code := d.Docker(t, "service", "logs", "quiet"); code != 0 || out != "" {
+		t.Errorf("service logs of a none service: exit %d, %q %q (dockerd: nothing, exit 0)", code, out, stderr)
+	}
 	if logs, _ := filepath.Glob(filepath.Join(d.DataRoot, "containers", q, "*.log*")); len(logs) != 0 {
 		t.Errorf("driver none wrote %v", logs)
 	}

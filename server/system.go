@@ -25,6 +25,7 @@ type hostFacts struct {
 	hostname      string
 	kernel        string
 	osName        string
+	osVersion     string // VERSION_ID of /etc/os-release, as dockerd shows it
 	cpus          int
 	memBytes      int64
 	id            string
@@ -48,6 +49,9 @@ func readHostFacts(dataRoot string) hostFacts {
 		for _, l := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
 				h.osName = strings.Trim(v, `"`)
+			}
+			if v, ok := strings.CutPrefix(l, "VERSION_ID="); ok {
+				h.osVersion = strings.Trim(v, `"`)
 			}
 		}
 	}
@@ -102,7 +106,7 @@ func (s *systemBackend) SystemInfo(ctx context.Context) (*system.Info, error) {
 		NEventsListener:    0,
 		KernelVersion:      f.kernel,
 		OperatingSystem:    f.osName,
-		OSVersion:          "",
+		OSVersion:          f.osVersion,
 		OSType:             "linux",
 		Architecture:       "x86_64",
 		IndexServerAddress: "https://index.docker.io/v1/",
@@ -124,7 +128,7 @@ func (s *systemBackend) SystemInfo(ctx context.Context) (*system.Info, error) {
 	info.RegistryConfig = registryConfig(s.insecure)
 	info.Plugins.Volume = []string{"local"}
 	info.Plugins.Network = []string{"bridge", "host", "null", "overlay"}
-	info.Plugins.Log = []string{"json-file"}
+	info.Plugins.Log = []string{"json-file", "local"}
 	if s.containers != nil {
 		info.Containers, info.ContainersRunning, info.ContainersStopped = s.containers()
 	}

@@ -17,6 +17,8 @@ type Spec struct {
 	ID     string            // 64 lower-case hex digits
 	Name   string            // e.g. "<service>.<slot>.<taskid>"; unique among this Runtime's containers
 	Labels map[string]string // stored and returned, not interpreted
+	// ExposedPorts are shown in inspect's Config ("80/tcp"); they open nothing.
+	ExposedPorts []string `json:",omitempty"`
 
 	// Image is the reference the container was made from (e.g. "busybox:1" or
 	// "reg/app:1@sha256:…") and ImageID the image's ID ("sha256:<hex>"). Both are stored and

@@ -65,6 +65,12 @@ func inspect(c *container.Container, execIDs []string) *containertypes.InspectRe
 		Labels:      labels(c),
 		StopSignal:  s.StopSignal,
 	}
+	if len(s.ExposedPorts) > 0 {
+		cfg.ExposedPorts = nat.PortSet{}
+		for _, p := range s.ExposedPorts {
+			cfg.ExposedPorts[nat.Port(p)] = struct{}{}
+		}
+	}
 	return &containertypes.InspectResponse{
 		ContainerJSONBase: &containertypes.ContainerJSONBase{
 			ID:             c.ID,

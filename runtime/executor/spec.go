@@ -3,6 +3,7 @@ package executor
 import (
 	"errors"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 		ImageID:        img.ID,
 		Entrypoint:     entrypoint,
 		Cmd:            cmd,
-		Env:            container.MergeEnv(ic.Env, cs.Env),
+		Env:            configEnv(ic.Env, cs.Env),
 		WorkingDir:     firstNonEmpty(cs.Dir, ic.WorkingDir),
 		User:           firstNonEmpty(cs.User, ic.User),
 		Groups:         cs.Groups,
@@ -51,6 +52,10 @@ func containerSpec(t swarm.Task, name, id string, img *image.Image) (container.S
 		TTY:            cs.TTY,
 		Healthcheck:    healthcheck(cs.Healthcheck, img),
 	}
+	for p := range ic.ExposedPorts {
+		s.ExposedPorts = append(s.ExposedPorts, p)
+	}
+	sort.Strings(s.ExposedPorts)
 	if hostNetwork(t) {
 		// Docker's NetworkMode host: the node's network namespace, and its hostname unless the
 		// spec names one
@@ -88,6 +93,29 @@ func hostNetwork(t swarm.Task) bool {
 	}
 	n := t.NetworksAttachments[0].Network.Spec
 	return n.Labels["com.docker.swarm.predefined"] == "true" && n.Name == "host"
+}
+
+// configEnv is the container's Config.Env as dockerd makes it from the task's and the image's:
+// the task's variables in their order, then the image's that the task does not set.
+func configEnv(image, task []string) []string {
+	if len(task) == 0 {
+		return append([]string(nil), image...)
+	}
+	out := append([]string(nil), task...)
+	for _, ie := range image {
+		key, _, _ := strings.Cut(ie, "=")
+		set := false
+		for _, te := range task {
+			if k, _, _ := strings.Cut(te, "="); k == key {
+				set = true
+				break
+			}
+		}
+		if !set {
+			out = append(out, ie)
+		}
+	}
+	return out
 }
 
 // labelTaskID is the label that names a container's task.

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	containertypes "github.com/docker/docker/api/types/container"
@@ -89,5 +90,35 @@ func TestContainerSpecHostNetwork(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestConfigEnv(t *testing.T) {
+	tests := []struct {
+		image, task []string
+		want        string
+	}{
+		{[]string{"PATH=/bin", "A=1"}, nil, "PATH=/bin A=1"},
+		{[]string{"PATH=/bin", "A=1"}, []string{"B=2", "A=3"}, "B=2 A=3 PATH=/bin"},
+		{[]string{"PATH=/bin"}, []string{"PATH=/usr/bin"}, "PATH=/usr/bin"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(configEnv(tt.image, tt.task), " "); got != tt.want {
+			t.Errorf("configEnv(%v, %v) = %q, want %q", tt.image, tt.task, got, tt.want)
+		}
+	}
+}
+
+func TestContainerSpecExposedPorts(t *testing.T) {
+	const id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	img := &image.Image{ID: "sha256:abc"}
+	img.Config.ExposedPorts = map[string]struct{}{"80/tcp": {}, "53/udp": {}}
+	task := swarm.Task{Spec: swarm.TaskSpec{ContainerSpec: &swarm.ContainerSpec{Image: "busybox"}}}
+	s, err := containerSpec(task, "svc.1.x", id, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.ExposedPorts, " "); got != "53/udp 80/tcp" {
+		t.Errorf("ExposedPorts %q", got)
 	}
 }

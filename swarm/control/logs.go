@@ -260,6 +260,9 @@ func (ls *logStream) copyTask(ctx context.Context, t *store.Task) bool {
 		}
 		return true // never scheduled: no container anywhere
 	}
+	if d := t.Spec.LogDriver; d != nil && d.Name == "none" {
+		return true // nothing kept to read: dockerd's service logs show nothing for it either
+	}
 	msgs, err := ls.src.TaskLogs(ctx, t.Task, ls.opts)
 	if errdefs.IsNotFound(err) {
 		return true // no container (yet, or any more)
