@@ -95,6 +95,7 @@ func unpackLayer(r io.Reader, dir string) (int64, error) {
 			if err := os.Symlink(hdr.Linkname, target); err != nil {
 				return 0, err
 			}
+			size += int64(len(hdr.Linkname)) // a link's own size, as Docker counts a layer's files
 		case tar.TypeLink:
 			src, err := linkSource(dir, hdr.Linkname)
 			if err != nil {
