@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -119,22 +117,13 @@ func TestServiceLogRotation(t *testing.T) {
 	// repeating a line.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	follow := exec.CommandContext(ctx, harness.DockerCLI, "logs", "-f", "--tail", "1", c)
-	follow.Env = d.Env()
-	stdout, err := follow.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := follow.Start(); err != nil {
-		t.Fatal(err)
-	}
 	var followed []int
-	sc := bufio.NewScanner(stdout)
-	for len(followed) < 60 && sc.Scan() {
-		followed = append(followed, lineNumbers(t, sc.Text())...)
+	for l := range d.DockerLines(ctx, t, "logs", "-f", "--tail", "1", c) {
+		if followed = append(followed, lineNumbers(t, l)...); len(followed) >= 60 {
+			break
+		}
 	}
 	cancel()
-	_ = follow.Wait()
 	if len(followed) < 60 || consecutive(followed) != "" {
 		t.Errorf("docker logs -f: %d lines, %s: %v", len(followed), consecutive(followed), followed)
 	}

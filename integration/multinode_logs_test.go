@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -88,25 +86,7 @@ func TestServiceLogsAcrossNodes(t *testing.T) {
 	// follow with --tail 1: one line per task, then the lines the tasks print later
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	follow := exec.CommandContext(ctx, harness.DockerCLI, "service", "logs", "-f", "--tail", "1", "lg")
-	follow.Env = h1.Daemon.Env()
-	follow.WaitDelay = 5 * time.Second
-	stdout, err := follow.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := follow.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = follow.Wait() }()
-	followed := make(chan string, 64)
-	go func() {
-		defer close(followed)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			followed <- sc.Text()
-		}
-	}()
+	followed := h1.Daemon.DockerLines(ctx, t, "service", "logs", "-f", "--tail", "1", "lg")
 	tickRe := regexp.MustCompile(`^(lg\.[123]\.[a-z0-9]{12})@(host[123])\s+\| (?:tick (\d+)|hello from [0-9a-f]{12})$`)
 	firstTick := map[string]int{} // per task: the tick of its tail line
 	later := map[string]bool{}    // workers from which a later line came

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -305,24 +304,7 @@ func TestServiceLogsAndTaskFailure(t *testing.T) {
 	// Follow the service's logs while one task's container is killed.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	follow := exec.CommandContext(ctx, harness.DockerCLI, "service", "logs", "-f", "--raw", "web")
-	follow.Env = d.Env()
-	stdout, err := follow.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := follow.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cancel(); _ = follow.Wait() }()
-	followed := make(chan string, 16)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			followed <- sc.Text()
-		}
-		close(followed)
-	}()
+	followed := d.DockerLines(ctx, t, "service", "logs", "-f", "--raw", "web")
 	for i := 0; i < 3; i++ {
 		select {
 		case <-followed:

@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -91,4 +92,45 @@ func clip(label, s string) string {
 		s = s[:max] + fmt.Sprintf("... (%d bytes more)", len(s)-max)
 	}
 	return label + s
+}
+
+// DockerLines starts a docker command that streams (logs -f, events) and returns its standard
+// output line by line; the channel closes when the command's output ends. The command is killed
+// when ctx ends or the test ends, whichever comes first, and waited for.
+func (d *Daemon) DockerLines(ctx context.Context, t testing.TB, args ...string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	cmd := exec.CommandContext(ctx, DockerCLI, args...)
+	cmd.Env = d.Env()
+	cmd.WaitDelay = 5 * time.Second
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Logf("docker %s (streaming)", strings.Join(args, " "))
+	lines := make(chan string, 64)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			select {
+			case lines <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		_ = cmd.Wait()
+	})
+	return lines
 }
