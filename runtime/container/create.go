@@ -121,7 +121,7 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr e
 	r.mu.Lock()
 	c.ready = true
 	r.mu.Unlock()
-	r.emit(Event{ID: c.id, Action: "create"})
+	r.emitLocked(c, Event{Action: "create"}) // c.mu is held until Create returns
 	return r.snapshot(c), nil
 }
 

@@ -2,6 +2,8 @@ package container
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -20,7 +22,36 @@ import (
 // on stdout, and each value on resize sets its size {height, width}. Exec returns when the
 // process has exited and its output has been copied, or when ctx ends (the process is then
 // killed). An error is returned when the process could not be started (exit code -1).
+//
+// Exec logs the events exec_create, exec_start and exec_die (once the process has run) under an
+// exec ID of its own, as dockerd does for its health probes; an API exec that has its own ID
+// uses ExecCreated and RunExec instead.
 func (r *Runtime) Exec(ctx context.Context, ref string, es ExecSpec, stdin io.Reader, stdout, stderr io.Writer, resize <-chan [2]uint) (int, error) {
+	if len(es.Cmd) == 0 {
+		return -1, invalidf("No exec command specified")
+	}
+	id := newExecID()
+	r.ExecCreated(ref, id, es.Cmd)
+	return r.RunExec(ctx, ref, id, es, stdin, stdout, stderr, resize)
+}
+
+// ExecCreated logs the "exec_create" event of an exec set up in container ref under execID.
+func (r *Runtime) ExecCreated(ref, execID string, cmd []string) {
+	if c, err := r.lookup(ref); err == nil {
+		r.emit(Event{ID: c.id, Action: "exec_create", ExecID: execID, ExecCmd: cmd})
+	}
+}
+
+// newExecID makes an exec ID as dockerd's: 64 hex digits.
+func newExecID() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// RunExec is Exec for the exec execID (see ExecCreated): it logs "exec_start" before starting
+// the process and "exec_die" with its exit code once it has run.
+func (r *Runtime) RunExec(ctx context.Context, ref, execID string, es ExecSpec, stdin io.Reader, stdout, stderr io.Writer, resize <-chan [2]uint) (int, error) {
 	if len(es.Cmd) == 0 {
 		return -1, invalidf("No exec command specified")
 	}
@@ -65,10 +96,17 @@ func (r *Runtime) Exec(ctx context.Context, ref string, es ExecSpec, stdin io.Re
 		AdditionalGroups: u.Groups,
 		Cwd:              cwd,
 	}
+	r.emit(Event{ID: c.id, Action: "exec_start", ExecID: execID, ExecCmd: es.Cmd})
+	var code int
 	if es.Tty {
-		return r.execTTY(ctx, rn.lc, p, es, stdin, stdout, resize)
+		code, err = r.execTTY(ctx, rn.lc, p, es, stdin, stdout, resize)
+	} else {
+		code, err = r.execPipes(ctx, rn.lc, p, es.OnStart, stdin, stdout, stderr)
 	}
-	return r.execPipes(ctx, rn.lc, p, es.OnStart, stdin, stdout, stderr)
+	if err == nil {
+		r.emit(Event{ID: c.id, Action: "exec_die", ExecID: execID, ExitCode: code})
+	}
+	return code, err
 }
 
 // notifyStarted calls onStart (if set) with the PID of a started exec process.

@@ -34,19 +34,32 @@ type Options struct {
 	// this program (see InitIfChild) or a tini-compatible binary. Default: this executable.
 	InitPath string
 	// OnEvent, if set, is called for every container event, from the Runtime's goroutines
-	// and in order per container. It must return quickly.
+	// and in order per container, sometimes with the container's lock held: it must return
+	// quickly and must not call back into the Runtime.
 	OnEvent func(Event)
 }
 
 // Event is something that happened to a container.
 type Event struct {
 	ID     string
-	Action string // "create", "start", "die", "oom", "health_status", "destroy"
+	Action string // "create", "start", "kill", "die", "oom", "stop", "health_status", "destroy", "exec_create", "exec_start", "exec_die"
 	Time   time.Time
 	// ExitCode is set for "die".
 	ExitCode int
 	// Health is set for "health_status": healthy, unhealthy or starting.
 	Health containertypes.HealthStatus
+	// Signal is set for "kill": the signal's number.
+	Signal int
+	// ExecID and ExecCmd are set for "exec_create", "exec_start" and "exec_die" (with ExitCode).
+	ExecID  string
+	ExecCmd []string
+	// ExecDuration is set for "die": how long the container ran.
+	ExecDuration time.Duration
+	// Name, Image and Labels describe the container when the event happened (see event.go), so
+	// that a "destroy" still says which container it was.
+	Name   string
+	Image  string
+	Labels map[string]string
 }
 
 // Runtime runs and adopts the containers of one node. Its methods are safe for concurrent use.
@@ -174,11 +187,14 @@ func (r *Runtime) cgroupsPath(id string) string {
 	return "/" + r.opts.CgroupParent + "/" + id
 }
 
+// emit sends an event with what describe adds; the container's c.mu must not be held (see
+// emitLocked).
 func (r *Runtime) emit(ev Event) {
 	if r.opts.OnEvent != nil {
 		if ev.Time.IsZero() {
 			ev.Time = time.Now()
 		}
+		r.describe(&ev)
 		r.opts.OnEvent(ev)
 	}
 }

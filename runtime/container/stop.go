@@ -50,36 +50,54 @@ func (r *Runtime) Kill(ref string, sig syscall.Signal) error {
 	if !ok {
 		return errNotRunning(c.id)
 	}
-	return r.signalLocked(rn, sig)
+	return r.signalLocked(c, rn, sig)
 }
 
-func (r *Runtime) signalLocked(rn *run, sig syscall.Signal) error {
+// signalLocked sends sig to the run's first process and, as dockerd, logs a "kill" event with
+// the signal's number; c.mu is held.
+func (r *Runtime) signalLocked(c *ctr, rn *run, sig syscall.Signal) error {
 	if sig == unix.SIGKILL {
 		rn.killed.Store(true)
 	}
-	if err := rn.signal(sig); err != nil {
-		if errors.Is(err, os.ErrClosed) {
-			return nil
-		}
+	if err := rn.signal(sig); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("signal container: %w", err)
 	}
+	r.emitLocked(c, Event{Action: "kill", Signal: int(sig)})
 	return nil
+}
+
+// Stopped logs the "stop" event that ends a successful stop request made of Kill and Wait
+// calls, as dockerd logs it after its stop sequence (Stop logs its own).
+func (r *Runtime) Stopped(ref string) {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return
+	}
+	r.emit(Event{ID: c.id, Action: "stop"})
 }
 
 // Stop sends the container's stop signal, waits up to grace for it to exit, then kills it with
 // SIGKILL and waits for the exit (bounded by ctx). grace < 0 means the Spec's StopGracePeriod
-// (default 10s). Stopping a container that is not running does nothing.
-func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) error {
+// (default 10s). Stopping a container that is not running does nothing. As dockerd, a stop that
+// succeeds logs the events kill (one per signal sent), die and stop.
+func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) (err error) {
 	c, err := r.lookup(ref)
 	if err != nil {
 		return err
 	}
+	ran := false
+	defer func() {
+		if ran && err == nil {
+			r.emit(Event{ID: c.id, Action: "stop"})
+		}
+	}()
 	c.mu.Lock()
 	rn, ok := c.running()
 	if !ok {
 		c.mu.Unlock()
 		return nil
 	}
+	ran = true
 	spec := &c.meta.Spec
 	if grace < 0 {
 		grace = spec.stopGrace()
@@ -89,7 +107,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) err
 		sig = unix.SIGTERM
 	}
 	rn.stopHealth() // as dockerd: no health checks while a container stops (see Delete)
-	err = r.signalLocked(rn, sig)
+	err = r.signalLocked(c, rn, sig)
 	c.mu.Unlock()
 	if err != nil {
 		return err
@@ -109,7 +127,7 @@ func (r *Runtime) Stop(ctx context.Context, ref string, grace time.Duration) err
 	select {
 	case <-rn.exited:
 	default:
-		err = r.signalLocked(rn, unix.SIGKILL)
+		err = r.signalLocked(c, rn, unix.SIGKILL)
 	}
 	c.mu.Unlock()
 	if err != nil {
@@ -138,7 +156,7 @@ func (r *Runtime) Delete(ref string) error {
 		// stop the health checks first: an exec'd probe caught by the kill stays a zombie, holding up
 		// the container's init, until its Exec returns and reaps it
 		rn.stopHealth()
-		_ = r.signalLocked(rn, unix.SIGKILL)
+		_ = r.signalLocked(c, rn, unix.SIGKILL)
 	}
 	c.mu.Unlock()
 	if running {
@@ -184,11 +202,12 @@ func (r *Runtime) Delete(ref string) error {
 			errs = append(errs, err)
 		}
 	}
+	destroyed := eventOf(c, Event{Action: "destroy"}) // the container is gone when it is sent
 	r.mu.Lock()
 	delete(r.ctrs, c.id)
 	r.mu.Unlock()
 	c.mu.Unlock()
-	r.emit(Event{ID: c.id, Action: "destroy"})
+	r.emit(destroyed)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove container %s: %w", c.id, err)
 	}

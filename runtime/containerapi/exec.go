@@ -122,6 +122,7 @@ func (b *Backend) ExecCreate(ctx context.Context, name string, cfg containertype
 	cfg.Cmd = append([]string(nil), cfg.Cmd...)
 	e := &execProcess{id: newExecID(), containerID: c.ID, opts: cfg, resize: make(chan [2]uint, 1)}
 	b.execs.add(e, b.now())
+	b.rt.ExecCreated(c.ID, e.id, cfg.Cmd)
 	return e.id, nil
 }
 
@@ -174,13 +175,13 @@ func (b *Backend) ExecStart(ctx context.Context, execID string, stdin io.Reader,
 		stderr = nil
 	}
 	if !detached {
-		code, err := b.rt.Exec(ctx, e.containerID, spec, stdin, stdout, stderr, e.resize)
+		code, err := b.rt.RunExec(ctx, e.containerID, e.id, spec, stdin, stdout, stderr, e.resize)
 		e.finish(code, err, b.now())
 		return err
 	}
 	failed := make(chan error, 1)
 	go func() {
-		code, err := b.rt.Exec(context.WithoutCancel(ctx), e.containerID, spec, nil, nil, nil, e.resize)
+		code, err := b.rt.RunExec(context.WithoutCancel(ctx), e.containerID, e.id, spec, nil, nil, nil, e.resize)
 		e.finish(code, err, b.now())
 		failed <- err
 	}()

@@ -58,7 +58,11 @@ func (b *Backend) ContainerStop(ctx context.Context, name string, timeoutSeconds
 	if c.State.Status != container.StatusRunning {
 		return errNotModified
 	}
-	return b.stop(ctx, c, timeoutSeconds, signal)
+	if err := b.stop(ctx, c, timeoutSeconds, signal); err != nil {
+		return err
+	}
+	b.rt.Stopped(c.ID)
+	return nil
 }
 
 // stop is the stop sequence of a running container.
@@ -123,6 +127,7 @@ func (b *Backend) ContainerRestart(ctx context.Context, name string, timeoutSeco
 		if err := b.stop(ctx, c, timeoutSeconds, signal); err != nil {
 			return err
 		}
+		b.rt.Stopped(c.ID)
 	}
 	if err := b.rt.Start(ctx, c.ID); err != nil && !errdefs.IsNotModified(err) {
 		return err
