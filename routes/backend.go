@@ -103,6 +103,16 @@ type ImageBackend interface {
 type ContainerBackend interface {
 	Containers(ctx context.Context, opts container.ListOptions) ([]container.Summary, error)
 	ContainerInspect(ctx context.Context, name string) (*container.InspectResponse, error)
+	// ContainerInspectSize is ContainerInspect with SizeRw and SizeRootFs (GET .../json?size=1).
+	ContainerInspectSize(ctx context.Context, name string) (*container.InspectResponse, error)
+	// ContainerWait resolves the container (a missing one is an error before any answer), then
+	// sends one WaitResponse on the channel once the condition ("not-running", "next-exit",
+	// "removed") holds; the wait ends with ctx.
+	ContainerWait(ctx context.Context, name, condition string) (<-chan container.WaitResponse, error)
+	// ContainerStart starts a stopped container: errdefs.NotModified when it runs.
+	ContainerStart(ctx context.Context, name string) error
+	ContainerPause(ctx context.Context, name string) error
+	ContainerUnpause(ctx context.Context, name string) error
 	ContainerTop(ctx context.Context, name string, psArgs string) (*container.TopResponse, error)
 	ContainerStats(ctx context.Context, name string, stream bool, out io.Writer) error
 	ContainerKill(ctx context.Context, name string, signal string) error

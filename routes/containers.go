@@ -45,7 +45,11 @@ func (s *server) getContainers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *server) inspectContainer(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.Containers.ContainerInspect(r.Context(), chi.URLParam(r, "name"))
+	inspect := s.Containers.ContainerInspect
+	if boolValue(r, "size") {
+		inspect = s.Containers.ContainerInspectSize
+	}
+	c, err := inspect(r.Context(), chi.URLParam(r, "name"))
 	if err != nil {
 		return err
 	}

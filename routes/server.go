@@ -172,6 +172,10 @@ func (s *server) routes(r chi.Router) {
 		r.Post("/containers/{name}/kill", s.h(s.killContainer))
 		r.Post("/containers/{name}/stop", s.h(s.stopContainer))
 		r.Post("/containers/{name}/restart", s.h(s.restartContainer))
+		r.Post("/containers/{name}/wait", s.h(s.waitContainer))
+		r.Post("/containers/{name}/start", s.h(s.startContainer))
+		r.Post("/containers/{name}/pause", s.h(s.pauseContainer))
+		r.Post("/containers/{name}/unpause", s.h(s.unpauseContainer))
 		r.Delete("/containers/{name}", s.h(s.removeContainer))
 
 		r.Post("/containers/{name}/exec", s.h(s.createExec))

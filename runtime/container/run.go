@@ -193,6 +193,7 @@ func (r *Runtime) finishRun(c *ctr, rn *run, code int, known bool) {
 	}
 	rn.detach()
 	st.Status = StatusExited
+	st.Paused = false
 	st.Pid = 0
 	st.ExitCode = code
 	st.OOMKilled = oom

@@ -19,6 +19,7 @@ const (
 // State is a container's run state, as in Docker's container inspect.
 type State struct {
 	Status     string    // StatusCreated, StatusRunning or StatusExited
+	Paused     bool      // a running container whose processes are frozen (Pause)
 	Pid        int       // host PID of the container's first process while running, else 0
 	StartedAt  time.Time // zero before the first start
 	FinishedAt time.Time // zero before the first exit

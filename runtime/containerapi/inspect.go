@@ -37,6 +37,7 @@ func inspect(c *container.Container, execIDs []string) *containertypes.InspectRe
 	state := &containertypes.State{
 		Status:     stateOf(c),
 		Running:    st.Status == container.StatusRunning,
+		Paused:     st.Status == container.StatusRunning && st.Paused,
 		OOMKilled:  st.OOMKilled,
 		Pid:        st.Pid,
 		ExitCode:   st.ExitCode,

@@ -13,10 +13,13 @@ import (
 	"github.com/shoal-project/shoal/runtime/container"
 )
 
-// stateOf is the container's state as the API names it: created, running or exited.
+// stateOf is the container's state as the API names it: created, running, paused or exited.
 func stateOf(c *container.Container) containertypes.ContainerState {
 	switch c.State.Status {
 	case container.StatusRunning:
+		if c.State.Paused {
+			return containertypes.StatePaused
+		}
 		return containertypes.StateRunning
 	case container.StatusExited:
 		return containertypes.StateExited
@@ -32,6 +35,9 @@ func stateOf(c *container.Container) containertypes.ContainerState {
 func statusText(st container.State, now time.Time) string {
 	if st.Status == container.StatusRunning {
 		up := units.HumanDuration(now.UTC().Sub(st.StartedAt))
+		if st.Paused {
+			return fmt.Sprintf("Up %s (Paused)", up)
+		}
 		if h := st.Health; h != nil {
 			return fmt.Sprintf("Up %s (%s)", up, healthText(h.Status))
 		}
