@@ -21,11 +21,13 @@ func TestContainerMessage(t *testing.T) {
 		attrs  map[string]string
 	}{
 		{"kill", with(func(e *container.Event) { e.Action, e.Signal = "kill", 15 }), "kill", map[string]string{"signal": "15"}},
-		{"die", with(func(e *container.Event) { e.Action, e.ExitCode, e.ExecDuration = "die", 137, 3500 * time.Millisecond }), "die",
+		{"die", with(func(e *container.Event) { e.Action, e.ExitCode, e.ExecDuration = "die", 137, 3500*time.Millisecond }), "die",
 			map[string]string{"exitCode": "137", "execDuration": "3"}},
 		{"stop", with(func(e *container.Event) { e.Action = "stop" }), "stop", map[string]string{}},
 		{"destroy", with(func(e *container.Event) { e.Action = "destroy" }), "destroy", map[string]string{}},
-		{"exec_create", with(func(e *container.Event) { e.Action, e.ExecID, e.ExecCmd = "exec_create", "e1", []string{"sh", "-c", "true"} }),
+		{"exec_create", with(func(e *container.Event) {
+			e.Action, e.ExecID, e.ExecCmd = "exec_create", "e1", []string{"sh", "-c", "true"}
+		}),
 			"exec_create: sh -c true", map[string]string{"execID": "e1"}},
 		{"exec_start without args", with(func(e *container.Event) { e.Action, e.ExecID, e.ExecCmd = "exec_start", "e1", []string{"true"} }),
 			"exec_start: true ", map[string]string{"execID": "e1"}},
