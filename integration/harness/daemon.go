@@ -39,7 +39,7 @@ type Options struct {
 	// Binary is the shoald binary to run instead of ShoaldBinary().
 	Binary string
 	// StartTimeout bounds the wait for /_ping (default 60s); StopTimeout
-	// the wait after SIGTERM before SIGKILL (default 20s); CommandTimeout
+	// the wait after SIGTERM before SIGKILL (default 45s); CommandTimeout
 	// each Docker call (default 2m).
 	StartTimeout, StopTimeout, CommandTimeout time.Duration
 	// SkipContract lets clients talk to the daemon socket directly instead
@@ -87,7 +87,7 @@ func StartDaemon(t testing.TB, opts Options) *Daemon {
 		opts.StartTimeout = 60 * time.Second
 	}
 	if opts.StopTimeout == 0 {
-		opts.StopTimeout = 20 * time.Second
+		opts.StopTimeout = 45 * time.Second
 	}
 	if opts.CommandTimeout == 0 {
 		opts.CommandTimeout = 2 * time.Minute
@@ -306,8 +306,12 @@ func (d *Daemon) Stop() {
 	if d.signal(syscall.SIGTERM, d.opts.StopTimeout) {
 		return
 	}
-	d.t.Errorf("harness: %s did not exit within %v of SIGTERM; killing it", d.opts.Name, d.opts.StopTimeout)
-	d.signal(syscall.SIGKILL, 10*time.Second)
+	// SIGQUIT first: the Go runtime writes every goroutine's stack to the daemon's log, which the
+	// failed test prints, so that what held the shutdown up can be read.
+	d.t.Errorf("harness: %s did not exit within %v of SIGTERM; its goroutines follow in its log (SIGQUIT), then SIGKILL", d.opts.Name, d.opts.StopTimeout)
+	if !d.signal(syscall.SIGQUIT, 5*time.Second) {
+		d.signal(syscall.SIGKILL, 10*time.Second)
+	}
 }
 
 // Restart stops the daemon (if running) and starts it again on the same
