@@ -2,6 +2,7 @@ package container
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 
@@ -70,15 +71,8 @@ func parseLogConfig(cfg containertypes.LogConfig) (logPolicy, error) {
 	if cfg.Type != "" && cfg.Type != LogDriverJSONFile {
 		return logPolicy{}, invalidf("logger: no log driver named '%s' is registered", cfg.Type)
 	}
-	keys := make([]string, 0, len(opts))
-	for k := range opts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(jsonFileOpts, k) && !slices.Contains(builtinLogOpts, k) {
-			return logPolicy{}, invalidf("unknown log opt '%s' for json-file log driver", k)
-		}
+	if k, ok := unknownLogOpt(opts, jsonFileOpts); ok {
+		return logPolicy{}, invalidf("unknown log opt '%s' for json-file log driver", k)
 	}
 
 	p := logPolicy{maxSize: -1, maxFiles: 1}
@@ -124,15 +118,8 @@ var localLogOpts = []string{"max-file", "max-size", "compress"}
 // (20 MB files, 5 of them) make its policy; its logs are kept in the json-file format rather than
 // dockerd's binary one, which only dockerd itself reads.
 func parseLocalLogConfig(opts map[string]string) (logPolicy, error) {
-	keys := make([]string, 0, len(opts))
-	for k := range opts {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if !slices.Contains(localLogOpts, k) && !slices.Contains(builtinLogOpts, k) {
-			return logPolicy{}, invalidf("unknown log opt '%s' for log driver %s", k, LogDriverLocal)
-		}
+	if k, ok := unknownLogOpt(opts, localLogOpts); ok {
+		return logPolicy{}, invalidf("unknown log opt '%s' for log driver %s", k, LogDriverLocal)
 	}
 	p := logPolicy{maxSize: 20 * 1024 * 1024, maxFiles: 5}
 	compress := true
@@ -172,4 +159,15 @@ func parseLocalLogConfig(opts map[string]string) (logPolicy, error) {
 		p.maxFiles = 1
 	}
 	return p, nil
+}
+
+// unknownLogOpt returns the first option, in name order as dockerd reports it, that is neither one
+// of the driver's own nor one every driver takes.
+func unknownLogOpt(opts map[string]string, driverOpts []string) (string, bool) {
+	for _, k := range slices.Sorted(maps.Keys(opts)) {
+		if !slices.Contains(driverOpts, k) && !slices.Contains(builtinLogOpts, k) {
+			return k, true
+		}
+	}
+	return "", false
 }
