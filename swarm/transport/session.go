@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/rpc"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/api/types/swarm"
@@ -27,6 +28,7 @@ type clientSession struct {
 	logs   chan []agent.LogSubscription
 	done   chan struct{}
 	once   sync.Once
+	ended  atomic.Bool // the manager ended the session (a poll answered Closed)
 }
 
 var (
@@ -49,7 +51,12 @@ func (s *clientSession) poll() {
 	for {
 		var r AssignmentsReply
 		err := call(s.ctx, s.rc, "Dispatcher.Assignments", AssignmentsRequest{Session: s.id, After: after}, &r)
-		if err != nil || r.Closed {
+		if err != nil {
+			s.endOn(err)
+			return
+		}
+		if r.Closed {
+			s.ended.Store(true)
 			s.Close()
 			return
 		}
@@ -79,11 +86,12 @@ func (s *clientSession) pollLogs() {
 		err := call(s.ctx, s.rc, "Dispatcher.LogSubscriptions", LogSubscriptionsRequest{Session: s.id, After: after}, &r)
 		if err != nil { // r is not ours to read: the answer may still be arriving
 			if endsSession(err) {
-				s.Close()
+				s.endOn(err)
 			}
 			return
 		}
 		if r.Closed {
+			s.ended.Store(true)
 			s.Close()
 			return
 		}
@@ -108,7 +116,7 @@ func (s *clientSession) LogSubscriptions() <-chan []agent.LogSubscription { retu
 
 // PublishLogs implements agent.LogSession.
 func (s *clientSession) PublishLogs(ctx context.Context, b agent.LogBatch) error {
-	return call(ctx, s.rc, "Dispatcher.PublishLogs", PublishLogsRequest{Session: s.id, Batch: b}, &Empty{})
+	return s.call(ctx, "Dispatcher.PublishLogs", PublishLogsRequest{Session: s.id, Batch: b}, &Empty{})
 }
 
 // Assignments implements agent.Session.
@@ -116,7 +124,7 @@ func (s *clientSession) Assignments() <-chan []swarm.Task { return s.out }
 
 // UpdateStatus implements agent.Session.
 func (s *clientSession) UpdateStatus(ctx context.Context, updates []agent.StatusUpdate) error {
-	err := call(ctx, s.rc, "Dispatcher.UpdateStatus", StatusRequest{Session: s.id, Updates: updates}, &Empty{})
+	err := s.call(ctx, "Dispatcher.UpdateStatus", StatusRequest{Session: s.id, Updates: updates}, &Empty{})
 	if endsSession(err) {
 		s.Close()
 	}
@@ -126,7 +134,7 @@ func (s *clientSession) UpdateStatus(ctx context.Context, updates []agent.Status
 // Dependencies implements agent.DependencySession.
 func (s *clientSession) Dependencies(ctx context.Context, secretIDs, configIDs []string) ([]swarm.Secret, []swarm.Config, error) {
 	var r DependenciesReply
-	err := call(ctx, s.rc, "Dispatcher.Dependencies", DependenciesRequest{Session: s.id, SecretIDs: secretIDs, ConfigIDs: configIDs}, &r)
+	err := s.call(ctx, "Dispatcher.Dependencies", DependenciesRequest{Session: s.id, SecretIDs: secretIDs, ConfigIDs: configIDs}, &r)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -136,7 +144,7 @@ func (s *clientSession) Dependencies(ctx context.Context, secretIDs, configIDs [
 // RegistryAuth implements agent.DependencySession.
 func (s *clientSession) RegistryAuth(ctx context.Context, serviceID string) (string, error) {
 	var r RegistryAuthReply
-	err := call(ctx, s.rc, "Dispatcher.RegistryAuth", RegistryAuthRequest{Session: s.id, ServiceID: serviceID}, &r)
+	err := s.call(ctx, "Dispatcher.RegistryAuth", RegistryAuthRequest{Session: s.id, ServiceID: serviceID}, &r)
 	return r.Auth, err
 }
 
@@ -145,7 +153,7 @@ func (s *clientSession) Heartbeat(ctx context.Context) (time.Duration, error) {
 	hctx, cancel := context.WithTimeout(ctx, heartbeatTimeout)
 	defer cancel()
 	var r HeartbeatReply
-	err := call(hctx, s.rc, "Dispatcher.Heartbeat", SessionRequest{Session: s.id}, &r)
+	err := s.call(hctx, "Dispatcher.Heartbeat", SessionRequest{Session: s.id}, &r)
 	if endsSession(err) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
 		s.Close()
 	}
@@ -153,6 +161,32 @@ func (s *clientSession) Heartbeat(ctx context.Context) (time.Duration, error) {
 		return 0, err
 	}
 	return r.Period, nil
+}
+
+// errSessionEnded answers a call the connection cut short because the manager had ended the
+// session meanwhile (it stopped leading, or the node was removed).
+var errSessionEnded = &StatusError{Code: CodeUnavailable, Desc: "session ended by the manager"}
+
+// call makes one call of the session. When the manager ends the session, the poll that learns it
+// closes the connection and may cut short a call whose answer (the reason) was still on its way:
+// that call then fails as the session does, not with the connection's error.
+func (s *clientSession) call(ctx context.Context, method string, req, reply any) error {
+	err := call(ctx, s.rc, method, req, reply)
+	var se *StatusError
+	if err != nil && !errors.As(err, &se) && ctx.Err() == nil && s.ended.Load() {
+		return errSessionEnded
+	}
+	return err
+}
+
+// endOn ends the session after a failed poll; an answer of the manager's (not a broken
+// connection) means the manager ended it.
+func (s *clientSession) endOn(err error) {
+	var se *StatusError
+	if errors.As(err, &se) {
+		s.ended.Store(true)
+	}
+	s.Close()
 }
 
 // Done implements agent.Session.
