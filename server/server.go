@@ -65,7 +65,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 	handler := eng.forwarding(routes.New(eng.routesConfig(cfg, log)))
 	eng.api.set(handler)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second}
+	// streams (events, logs -f, stats) end when the daemon stops: their requests' context is
+	// cancelled a moment after shutdown begins, once short calls had their chance to finish
+	base, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 30 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base }}
 	errc := make(chan error, len(listeners))
 	var wg sync.WaitGroup
 	for _, l := range listeners {
@@ -86,10 +91,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("Processing signal 'terminated'")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	time.AfterFunc(streamGrace, endStreams)
 	srv.Shutdown(sctx)
 	wg.Wait()
 	return err
 }
+
+// streamGrace is how long a stopping daemon lets calls in progress finish before it ends the
+// streams that would otherwise hold the shutdown until its deadline.
+const streamGrace = time.Second
 
 // engine holds the parts of a running daemon.
 type engine struct {
