@@ -14,9 +14,6 @@ import (
 	"github.com/docker/docker/errdefs"
 )
 
-// fakeWaitGate is closed by a test to let the fake's waits on "c1" end (exit code 3).
-var fakeWaitGate = make(chan struct{})
-
 func (f *fakeContainers) ContainerInspectSize(ctx context.Context, name string) (*container.InspectResponse, error) {
 	c, err := f.ContainerInspect(ctx, name)
 	if err != nil {
@@ -34,13 +31,23 @@ func (f *fakeContainers) ContainerWait(ctx context.Context, name, condition stri
 	ch := make(chan container.WaitResponse, 1)
 	go func() {
 		select {
-		case <-fakeWaitGate:
+		case <-f.waitGate():
 			ch <- container.WaitResponse{StatusCode: 3}
 		case <-ctx.Done():
 			ch <- container.WaitResponse{StatusCode: -1, Error: &container.WaitExitError{Message: ctx.Err().Error()}}
 		}
 	}()
 	return ch, nil
+}
+
+// waitGate is closed by a test to let the fake's waits on "c1" end (exit code 3).
+func (f *fakeContainers) waitGate() chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gate == nil {
+		f.gate = make(chan struct{})
+	}
+	return f.gate
 }
 
 func (f *fakeContainers) ContainerStart(_ context.Context, name string) error {
@@ -79,7 +86,7 @@ func TestWaitHeadersFirst(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("headers: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	close(fakeWaitGate) // only now may the wait end
+	close(env.containers.waitGate()) // only now may the wait end
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -540,6 +540,7 @@ type fakeContainers struct {
 	logs    []*backend.LogMessage
 	tty     bool
 	resized string
+	gate    chan struct{} // waitGate
 
 	list         []container.Summary // what Containers answers
 	listOpts     container.ListOptions
