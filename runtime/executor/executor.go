@@ -69,7 +69,8 @@ func hostDescription() swarm.NodeDescription {
 // swarmkit's agent does when it resolves a task's controller; a template error fails the task
 // when the agent prepares it (Docker rejects the task; failing Controller instead would make the
 // agent retry it on every assignment).
-func (e *Executor) Controller(t swarm.Task, deps agent.Dependencies) (agent.Controller, error) {
+func (e *Executor) Controller(at agent.Task, deps agent.Dependencies) (agent.Controller, error) {
+	t := at.Task
 	if t.Spec.ContainerSpec == nil {
 		return nil, errors.New("executor: task has no container spec")
 	}
@@ -79,7 +80,7 @@ func (e *Executor) Controller(t swarm.Task, deps agent.Dependencies) (agent.Cont
 		return c, nil // Docker validates the mounts before it expands the templates
 	}
 	node := hostDescription()
-	svc := template.Service{Name: serviceName(t.Annotations.Name)}
+	svc := templateService(at)
 	cs, err := template.ExpandContainerSpec(template.NewContext(t, svc, &node), t.Spec.ContainerSpec)
 	if err != nil {
 		c.failed = err
@@ -89,6 +90,16 @@ func (e *Executor) Controller(t swarm.Task, deps agent.Dependencies) (agent.Cont
 	// Docker's secret and config templates see no node description: .Node.ID only.
 	c.files = template.NewContext(c.task, svc, nil)
 	return c, nil
+}
+
+// templateService is what templates see of a task's service: the name and labels the task keeps
+// of it (the service part of the container name when the manager sent no name).
+func templateService(t agent.Task) template.Service {
+	svc := template.Service{Name: t.ServiceAnnotations.Name, Labels: t.ServiceAnnotations.Labels}
+	if svc.Name == "" {
+		svc.Name = serviceName(t.Annotations.Name)
+	}
+	return svc
 }
 
 // controller drives one task's container; the agent calls it from one goroutine at a time.

@@ -9,6 +9,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/shoal-project/shoal/runtime/template"
+	"github.com/shoal-project/shoal/swarm/agent"
 )
 
 // fakeDeps holds secrets and configs in memory.
@@ -143,14 +144,23 @@ func TestControllerExpandsContainerSpec(t *testing.T) {
 	tests := []struct {
 		name         string
 		spec         swarm.ContainerSpec
+		svc          swarm.Annotations // what the task keeps of its service
 		wantHostname string
 		wantEnv      []string
 		wantErr      string
 	}{
 		{"hostname and env", swarm.ContainerSpec{Image: "busybox", Hostname: "{{.Node.Hostname}}-{{.Task.Slot}}",
-			Env: []string{"SVC={{.Service.Name}}", "N={{.Node.ID}}"}}, host + "-1", []string{"SVC=perm", "N=n1"}, ""},
-		{"nothing to expand", swarm.ContainerSpec{Image: "busybox"}, "", nil, ""},
-		{"a template error rejects the task at Prepare", swarm.ContainerSpec{Image: "busybox", Hostname: "{{.Nope}}"}, "", nil,
+			Env: []string{"SVC={{.Service.Name}}", "N={{.Node.ID}}"}}, swarm.Annotations{}, host + "-1", []string{"SVC=perm", "N=n1"}, ""},
+		{"service name and labels from the task's service annotations", swarm.ContainerSpec{Image: "busybox",
+			Hostname: `{{index .Service.Labels "a"}}`, Env: []string{"SVC={{.Service.Name}}", "L={{.Service.Labels}}", "C={{.Service.Labels.c}}"}},
+			swarm.Annotations{Name: "web", Labels: map[string]string{"a": "b", "c": "d"}}, "b", []string{"SVC=web", "L=map[a:b c:d]", "C=d"}, ""},
+		{"no service labels print as an empty map", swarm.ContainerSpec{Image: "busybox", Env: []string{"L={{.Service.Labels}}"}},
+			swarm.Annotations{Name: "web"}, "", []string{"L=map[]"}, ""},
+		{"nothing to expand", swarm.ContainerSpec{Image: "busybox"}, swarm.Annotations{}, "", nil, ""},
+		{"a missing service label is an error", swarm.ContainerSpec{Image: "busybox", Hostname: "{{.Service.Labels.zz}}"},
+			swarm.Annotations{Name: "web", Labels: map[string]string{"a": "b"}}, "", nil,
+			`expanding hostname failed: template: expansion:1:10: executing "expansion" at <.Service.Labels.zz>: map has no entry for key "zz"`},
+		{"a template error rejects the task at Prepare", swarm.ContainerSpec{Image: "busybox", Hostname: "{{.Nope}}"}, swarm.Annotations{}, "", nil,
 			`expanding hostname failed: template: expansion:1:2: executing "expansion" at <.Nope>: can't evaluate field Nope in type *template.Context`},
 	}
 	for _, tt := range tests {
@@ -158,7 +168,7 @@ func TestControllerExpandsContainerSpec(t *testing.T) {
 			task := swarm.Task{ID: "t1", ServiceID: "s1", NodeID: "n1", Slot: 1, Spec: swarm.TaskSpec{ContainerSpec: &tt.spec}}
 			task.Annotations.Name = "perm.1.t1"
 			orig := tt.spec.Hostname
-			ctrl, err := e.Controller(task, nil)
+			ctrl, err := e.Controller(agent.Task{Task: task, ServiceAnnotations: tt.svc}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -30,6 +30,7 @@ func TestExpand(t *testing.T) {
 		{"plain text is kept", replicatedTask(), testNode, "no template here", "no template here", ""},
 		{"service", replicatedTask(), testNode, "{{.Service.ID}} {{.Service.Name}} {{.Service.Labels.tier}} {{index .Service.Labels \"tier\"}}",
 			"serviceID serviceName front front", ""},
+		{"service labels print as a Go map, as Docker's", replicatedTask(), testNode, "{{.Service.Labels}}", "map[tier:front]", ""},
 		{"node", replicatedTask(), testNode, "{{.Node.ID}} {{.Node.Hostname}} {{.Node.Platform.OS}} {{.Node.Platform.Architecture}}",
 			"nodeID myhostname linux x86_64", ""},
 		{"no node description: hostname and platform empty", replicatedTask(), nil, "[{{.Node.ID}}|{{.Node.Hostname}}|{{.Node.Platform.OS}}]",

@@ -128,7 +128,7 @@ func (a *Agent) heartbeat(ctx context.Context, s Session) {
 
 // assign starts runners for new tasks, hands updates to known ones, and removes the tasks that are
 // no longer assigned.
-func (a *Agent) assign(ctx context.Context, tasks []swarm.Task) {
+func (a *Agent) assign(ctx context.Context, tasks []Task) {
 	var rejected []StatusUpdate
 	defer func() { // queued once a.mu is free: queue takes it
 		for _, u := range rejected {

@@ -15,7 +15,7 @@ type refusingExecutor struct{}
 func (refusingExecutor) Describe(context.Context) (swarm.NodeDescription, error) {
 	return swarm.NodeDescription{}, nil
 }
-func (refusingExecutor) Controller(swarm.Task, Dependencies) (Controller, error) {
+func (refusingExecutor) Controller(Task, Dependencies) (Controller, error) {
 	return nil, errors.New("no container spec")
 }
 
@@ -24,9 +24,9 @@ func (refusingExecutor) Controller(swarm.Task, Dependencies) (Controller, error)
 func TestAssignRejectsOnce(t *testing.T) {
 	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 	a := New(Config{NodeID: "n1", Executor: refusingExecutor{}, Now: func() time.Time { return now }})
-	tk := swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}
+	tk := Task{Task: swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}}
 	done := make(chan struct{})
-	go func() { a.assign(context.Background(), []swarm.Task{tk}); close(done) }()
+	go func() { a.assign(context.Background(), []Task{tk}); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -38,7 +38,7 @@ func TestAssignRejectsOnce(t *testing.T) {
 	}
 	delete(a.pending, "t1")
 	tk.Status = u.Status
-	a.assign(context.Background(), []swarm.Task{tk})
+	a.assign(context.Background(), []Task{tk})
 	if u, ok := a.pending["t1"]; ok {
 		t.Errorf("reported again: %+v", u)
 	}

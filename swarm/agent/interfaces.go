@@ -14,7 +14,15 @@ type Executor interface {
 	Describe(ctx context.Context) (swarm.NodeDescription, error)
 	// Controller returns the controller of a task. It is called once per task the agent runs. deps
 	// gives the data of the secrets and configs the task refers to.
-	Controller(t swarm.Task, deps Dependencies) (Controller, error)
+	Controller(t Task, deps Dependencies) (Controller, error)
+}
+
+// Task is a task as the agent gets it: the Engine API task, and the name and labels its service had
+// when the task was made (swarmkit's task carries them as ServiceAnnotations; Docker's API does
+// not show them). Templates read them as .Service.Name and .Service.Labels.
+type Task struct {
+	swarm.Task
+	ServiceAnnotations swarm.Annotations
 }
 
 // Controller drives one task's container. Methods are called from one goroutine at a time.
@@ -94,7 +102,7 @@ type Dispatcher interface {
 type Session interface {
 	// Assignments delivers the whole set of tasks assigned to this node whenever it changes. The
 	// slices are owned by the receiver.
-	Assignments() <-chan []swarm.Task
+	Assignments() <-chan []Task
 	// UpdateStatus reports status changes in one batch.
 	UpdateStatus(ctx context.Context, updates []StatusUpdate) error
 	// Heartbeat tells the dispatcher this node is alive and returns when to beat next.

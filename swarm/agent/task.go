@@ -88,23 +88,23 @@ type ContainerStatusReporter interface {
 // runner drives one task.
 type runner struct {
 	ctrl     Controller
-	task     swarm.Task
+	task     Task
 	observed swarm.TaskState
 	started  bool
-	updates  chan swarm.Task // newer versions of the task from assignments (latest wins)
+	updates  chan Task // newer versions of the task from assignments (latest wins)
 	report   func(StatusUpdate)
 	now      func() time.Time
 	last     time.Time
 	done     chan struct{}
 }
 
-func newRunner(t swarm.Task, ctrl Controller, report func(StatusUpdate), now func() time.Time) *runner {
-	return &runner{ctrl: ctrl, task: t, observed: t.Status.State, updates: make(chan swarm.Task, 1),
+func newRunner(t Task, ctrl Controller, report func(StatusUpdate), now func() time.Time) *runner {
+	return &runner{ctrl: ctrl, task: t, observed: t.Status.State, updates: make(chan Task, 1),
 		report: report, now: now, last: t.Status.Timestamp, done: make(chan struct{})}
 }
 
 // update hands the runner a newer version of its task without blocking.
-func (r *runner) update(t swarm.Task) {
+func (r *runner) update(t Task) {
 	for {
 		select {
 		case r.updates <- t:

@@ -111,7 +111,7 @@ func TestRunnerLifecycle(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	report, waitFor := collect(t)
-	task := swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}
+	task := Task{Task: swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}}
 	fc := &fakeController{exit: make(chan error, 1)}
 	r := newRunner(task, fc, report, time.Now)
 	go r.run(ctx)
@@ -155,7 +155,7 @@ func TestRunnerShutdownAndReject(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	report, waitFor := collect(t)
-	task := swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}
+	task := Task{Task: swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}}
 	fc := &fakeController{exit: make(chan error, 1)}
 	r := newRunner(task, fc, report, time.Now)
 	go r.run(ctx)
@@ -167,7 +167,7 @@ func TestRunnerShutdownAndReject(t *testing.T) {
 	report2, waitFor2 := collect(t)
 	bad := &fakeController{exit: make(chan error, 1), prepErr: &ExitError{Code: 1}}
 	bad.prepErr = errString("No such image: nope:latest")
-	r2 := newRunner(swarm.Task{ID: "t2", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}, bad, report2, time.Now)
+	r2 := newRunner(Task{Task: swarm.Task{ID: "t2", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateAssigned}}}, bad, report2, time.Now)
 	go r2.run(ctx)
 	ups := waitFor2(swarm.TaskStateRejected)
 	if ups[len(ups)-1].Status.Err != "No such image: nope:latest" {
@@ -180,13 +180,13 @@ func TestRunnerAdoptsAfterRestart(t *testing.T) {
 	defer cancel()
 	report, waitFor := collect(t)
 	gone := &fakeController{exit: make(chan error, 1), state: ContainerMissing}
-	r := newRunner(swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateRunning, Timestamp: time.Now()}}, gone, report, time.Now)
+	r := newRunner(Task{Task: swarm.Task{ID: "t1", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateRunning, Timestamp: time.Now()}}}, gone, report, time.Now)
 	go r.run(ctx)
 	waitFor(swarm.TaskStateFailed)
 
 	alive := &fakeController{exit: make(chan error, 1), state: ContainerRunning}
 	report2, waitFor2 := collect(t)
-	r2 := newRunner(swarm.Task{ID: "t2", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateRunning, Timestamp: time.Now()}}, alive, report2, time.Now)
+	r2 := newRunner(Task{Task: swarm.Task{ID: "t2", DesiredState: swarm.TaskStateRunning, Status: swarm.TaskStatus{State: swarm.TaskStateRunning, Timestamp: time.Now()}}}, alive, report2, time.Now)
 	go r2.run(ctx)
 	alive.exit <- nil
 	waitFor2(swarm.TaskStateComplete)

@@ -82,7 +82,7 @@ func (d *Dispatcher) Open(ctx context.Context, nodeID, addr string, desc swarm.N
 		return nil, err
 	}
 	d.beat(nodeID)
-	s := &Session{d: d, nodeID: nodeID, out: make(chan []swarm.Task, 1), done: make(chan struct{}),
+	s := &Session{d: d, nodeID: nodeID, out: make(chan []agent.Task, 1), done: make(chan struct{}),
 		logOut: make(chan []agent.LogSubscription, 1), logSubs: map[string]*logSubscription{}}
 	ch, cancel := d.st.ViewAndWatch(func(tx store.ReadTx) { s.send(assigned(tx, nodeID)) })
 	s.cancelWatch = cancel
@@ -101,13 +101,13 @@ func (d *Dispatcher) beat(nodeID string) {
 }
 
 // assigned lists what a node must run or stop: its tasks at or past assigned.
-func assigned(tx store.ReadTx, nodeID string) []swarm.Task {
-	out := []swarm.Task{}
+func assigned(tx store.ReadTx, nodeID string) []agent.Task {
+	out := []agent.Task{}
 	for _, t := range tx.TasksByNode(nodeID) {
 		if agent.Rank(t.Status.State) < agent.Rank(swarm.TaskStateAssigned) {
 			continue
 		}
-		a := t.Task
+		a := agent.Task{Task: t.Task, ServiceAnnotations: swarm.Annotations{Name: t.ServiceName, Labels: t.ServiceLabels}}
 		if a.Annotations.Name == "" {
 			a.Annotations.Name = containerName(t)
 		}
@@ -214,7 +214,7 @@ func (d *Dispatcher) RunHeartbeatChecks(ctx context.Context) error {
 type Session struct {
 	d           *Dispatcher
 	nodeID      string
-	out         chan []swarm.Task
+	out         chan []agent.Task
 	done        chan struct{}
 	once        sync.Once
 	cancelWatch func()
@@ -225,7 +225,7 @@ type Session struct {
 	logClosed bool
 }
 
-func (s *Session) send(tasks []swarm.Task) {
+func (s *Session) send(tasks []agent.Task) {
 	// keep only the newest set: drop an unread older one
 	select {
 	case <-s.out:
@@ -251,14 +251,14 @@ func (s *Session) follow(ch <-chan store.Event) {
 		default:
 			continue
 		}
-		var tasks []swarm.Task
+		var tasks []agent.Task
 		s.d.st.View(func(tx store.ReadTx) { tasks = assigned(tx, s.nodeID) })
 		s.send(tasks)
 	}
 }
 
 // Assignments implements agent.Session.
-func (s *Session) Assignments() <-chan []swarm.Task { return s.out }
+func (s *Session) Assignments() <-chan []agent.Task { return s.out }
 
 // UpdateStatus implements agent.Session.
 func (s *Session) UpdateStatus(ctx context.Context, u []agent.StatusUpdate) error {

@@ -20,6 +20,7 @@ func setup(t *testing.T) (*store.Store, *Dispatcher) {
 	task := func(id string, state swarm.TaskState) *store.Task {
 		tk := &store.Task{}
 		tk.ID, tk.NodeID, tk.ServiceID, tk.Slot = id, "n1", "s1", 1
+		tk.ServiceName, tk.ServiceLabels = "web", map[string]string{"a": "b"}
 		tk.Status.State, tk.DesiredState = state, swarm.TaskStateRunning
 		return tk
 	}
@@ -37,7 +38,7 @@ func setup(t *testing.T) (*store.Store, *Dispatcher) {
 	return st, New(st, nil)
 }
 
-func next(t *testing.T, s *Session) []swarm.Task {
+func next(t *testing.T, s *Session) []agent.Task {
 	t.Helper()
 	select {
 	case ts := <-s.Assignments():
@@ -64,6 +65,11 @@ func TestSessionAssignmentsAndStatus(t *testing.T) {
 	ts := next(t, s)
 	if len(ts) != 1 || ts[0].ID != "t1" {
 		t.Fatalf("assigned %v, want only t1 (t2 is pending)", ts)
+	}
+	// The assignment carries the service's name and labels (templates' .Service), and names the
+	// task's container.
+	if sa := ts[0].ServiceAnnotations; sa.Name != "web" || sa.Labels["a"] != "b" || ts[0].Annotations.Name != "web.1.t1" {
+		t.Fatalf("assigned task: service annotations %+v, name %q; want web {a:b}, web.1.t1", sa, ts[0].Annotations.Name)
 	}
 	now := time.Now()
 	up := func(state swarm.TaskState, at time.Time) agent.StatusUpdate {

@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 	"github.com/docker/docker/errdefs"
@@ -155,36 +154,4 @@ func (m *Manager) Unlock(ctx context.Context, n control.Node, key string) (contr
 		return nil, fmt.Errorf("swarm component could not be started: %w", err)
 	}
 	return mb, nil
-}
-
-// lockKeeper keeps the node key on disk locked with the cluster's current unlock key (or plain when
-// autolock is off) while this node is a manager.
-func (mb *Membership) lockKeeper(ctx context.Context, st *store.Store) {
-	current := "\x00" // unknown: write once at start
-	for {
-		var unlock string
-		st.View(func(tx store.ReadTx) {
-			if cl := tx.GetCluster(); cl != nil {
-				unlock = cl.UnlockKey
-			}
-		})
-		if unlock != current {
-			mb.mu.Lock() // held while writing, so that a renewal writes after, with this lock
-			err := saveKey(mb.cfg.Dir, mb.keyPEM, unlock)
-			if err == nil {
-				mb.unlock = unlock
-			}
-			mb.mu.Unlock()
-			if err != nil {
-				mb.cfg.Logger.Warn("saving the node key failed", "err", err)
-			} else {
-				current = unlock
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(time.Second):
-		}
-	}
 }

@@ -398,10 +398,9 @@ func (mb *Membership) startManager(ctx context.Context, mode startMode) (*manage
 	if err := rn.WaitReady(wctx, hasCluster); err != nil && mode != startRestore {
 		return fail(fmt.Errorf("raft: not ready: %w", err))
 	}
-	m.wg.Add(3)
+	m.wg.Add(2)
 	go func() { defer m.wg.Done(); mb.leadership(mctx, m) }()
-	go func() { defer m.wg.Done(); mb.lockKeeper(mctx, m.st) }()
-	go func() { defer m.wg.Done(); mb.raftTuner(mctx, m.st, m.raft) }()
+	go func() { defer m.wg.Done(); mb.clusterWatcher(mctx, m.st, m.raft) }()
 	return m, nil
 }
 

@@ -70,7 +70,7 @@ func (mb *Membership) identityLoop(id identity) {
 		}
 		if changedKey || role == swarm.NodeRoleWorker {
 			// a worker's key is never locked; a manager's stays under the cluster's unlock key
-			// written under the lock, as lockKeeper writes, so that the last writer has the
+			// written under the lock, as clusterWatcher writes, so that the last writer has the
 			// current unlock key
 			mb.mu.Lock()
 			if role == swarm.NodeRoleWorker {

@@ -188,3 +188,35 @@ func TestDeletedServiceRemovesTasks(t *testing.T) {
 		t.Fatalf("pending delete: %d updates %d creates", len(out.Update), len(out.Create))
 	}
 }
+
+// A task keeps the service's labels as they were when it was made (swarmkit's ServiceAnnotations):
+// a copy, so a later change to the service does not reach it. Its own labels stay empty.
+func TestNewTaskKeepsServiceLabels(t *testing.T) {
+	tests := []struct {
+		name   string
+		labels map[string]string
+		want   string
+	}{
+		{"none", nil, "map[]"},
+		{"some", map[string]string{"a": "b", "c": ""}, "map[a:b c:]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := replicatedService("web", 1)
+			svc.Spec.Labels = tt.labels
+			tk := NewTask(svc, 1, "", t0)
+			if got := fmt.Sprint(tk.ServiceLabels); got != tt.want {
+				t.Fatalf("ServiceLabels = %s, want %s", got, tt.want)
+			}
+			if len(tk.Labels) != 0 {
+				t.Fatalf("task labels = %v, want none", tk.Labels)
+			}
+			if svc.Spec.Labels != nil {
+				svc.Spec.Labels["a"] = "changed"
+				if tk.ServiceLabels["a"] != "b" {
+					t.Fatal("task's service labels share the service's map")
+				}
+			}
+		})
+	}
+}

@@ -77,6 +77,12 @@ func NewTask(svc *store.Service, slot int, nodeID string, now time.Time) *store.
 	t.Spec = copySpec(svc.Spec.TaskTemplate)
 	t.ServiceID = svc.ID
 	t.ServiceName = svc.Spec.Name
+	if len(svc.Spec.Labels) > 0 {
+		t.ServiceLabels = make(map[string]string, len(svc.Spec.Labels))
+		for k, v := range svc.Spec.Labels {
+			t.ServiceLabels[k] = v
+		}
+	}
 	t.Slot = slot
 	t.NodeID = nodeID
 	t.SpecVersion = svc.SpecVersion

@@ -52,6 +52,7 @@ type Node struct {
 
 	r     *hraft.Raft
 	logs  *raftboltdb.BoltStore
+	snaps *snapshotStore
 	trans hraft.Transport
 	st    *store.Store
 	log   *slog.Logger
@@ -69,7 +70,7 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("raft: open log: %w", err)
 	}
-	snaps, err := hraft.NewFileSnapshotStoreWithLogger(cfg.Dir, 2, hclogFor(cfg.Logger))
+	snaps, err := newSnapshotStore(cfg.Dir, DefaultRetainSnapshots, hclogFor(cfg.Logger))
 	if err != nil {
 		logs.Close()
 		return nil, fmt.Errorf("raft: open snapshots: %w", err)
@@ -114,7 +115,7 @@ func Open(cfg Config, st *store.Store) (*Node, error) {
 		logs.Close()
 		return nil, fmt.Errorf("raft: start: %w", err)
 	}
-	n := &Node{id: cfg.ID, r: r, logs: logs, trans: trans, st: st, log: cfg.Logger, unreachable: map[string]bool{}, done: make(chan struct{})}
+	n := &Node{id: cfg.ID, r: r, logs: logs, snaps: snaps, trans: trans, st: st, log: cfg.Logger, unreachable: map[string]bool{}, done: make(chan struct{})}
 	n.observe()
 	return n, nil
 }
@@ -130,7 +131,7 @@ func (n *Node) Propose(ctx context.Context, p *store.Proposal) error {
 		timeout = time.Until(d)
 	}
 	f := n.r.Apply(append([]byte{entryProposal}, b...), timeout)
-	if err := f.Error(); err != nil {
+	if err := futureError(ctx, f); err != nil {
 		switch {
 		case errors.Is(err, hraft.ErrNotLeader), errors.Is(err, hraft.ErrLeadershipLost), errors.Is(err, hraft.ErrLeadershipTransferInProgress):
 			if n.Leader() == "" {
@@ -146,6 +147,19 @@ func (n *Node) Propose(ctx context.Context, p *store.Proposal) error {
 		return resp
 	}
 	return nil
+}
+
+// futureError waits for f, or for ctx to end: a caller that gave up is not held until the entry
+// commits or leadership is lost (the entry may still commit; the caller was told nothing).
+func futureError(ctx context.Context, f hraft.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Error() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // WaitLeader waits until this node leads and has applied every entry before its term (a barrier), so
@@ -285,10 +299,14 @@ type Tuning struct {
 	// TrailingLogs is the number of entries kept behind a snapshot for followers that lag;
 	// one further behind gets the snapshot (Docker's LogEntriesForSlowFollowers).
 	TrailingLogs uint64
+	// RetainSnapshots is how many snapshots are kept on disk, the newest and older ones
+	// (1 + Docker's KeepOldSnapshots); it takes effect when the next snapshot is written.
+	RetainSnapshots int
 }
 
 // Tune applies t; zero fields keep their value.
 func (n *Node) Tune(t Tuning) error {
+	n.snaps.setRetain(t.RetainSnapshots)
 	rc := n.r.ReloadableConfig()
 	if t.SnapshotThreshold > 0 {
 		rc.SnapshotThreshold = t.SnapshotThreshold
@@ -302,7 +320,7 @@ func (n *Node) Tune(t Tuning) error {
 // Tuning returns the settings in force.
 func (n *Node) Tuning() Tuning {
 	rc := n.r.ReloadableConfig()
-	return Tuning{SnapshotThreshold: rc.SnapshotThreshold, TrailingLogs: rc.TrailingLogs}
+	return Tuning{SnapshotThreshold: rc.SnapshotThreshold, TrailingLogs: rc.TrailingLogs, RetainSnapshots: int(n.snaps.retain.Load())}
 }
 
 // Snapshot forces a snapshot now (tests, before compaction).

@@ -54,6 +54,8 @@ type Task struct {
 	SpecVersion uint64 `json:",omitempty"`
 	// ServiceName is the service's name when the task was made (task and container names).
 	ServiceName string `json:",omitempty"`
+	// ServiceLabels are the service's labels when the task was made (templates' .Service.Labels).
+	ServiceLabels map[string]string `json:",omitempty"`
 	// RestartAt, when set, is the time before which a replacement for this task must not start.
 	RestartAt int64 `json:",omitempty"`
 }

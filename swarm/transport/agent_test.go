@@ -19,7 +19,7 @@ func (fakeExecutor) Describe(context.Context) (swarm.NodeDescription, error) {
 	return swarm.NodeDescription{Hostname: "worker-1"}, nil
 }
 
-func (fakeExecutor) Controller(swarm.Task, agent.Dependencies) (agent.Controller, error) {
+func (fakeExecutor) Controller(agent.Task, agent.Dependencies) (agent.Controller, error) {
 	return &fakeController{stop: make(chan struct{})}, nil
 }
 

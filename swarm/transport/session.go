@@ -24,7 +24,7 @@ type clientSession struct {
 	id     string
 	ctx    context.Context
 	cancel context.CancelFunc
-	out    chan []swarm.Task
+	out    chan []agent.Task
 	logs   chan []agent.LogSubscription
 	done   chan struct{}
 	once   sync.Once
@@ -38,7 +38,7 @@ var (
 
 func newClientSession(rc *rpc.Client, id string) *clientSession {
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []swarm.Task, 1),
+	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []agent.Task, 1),
 		logs: make(chan []agent.LogSubscription, 1), done: make(chan struct{})}
 	go s.poll()
 	go s.pollLogs()
@@ -66,7 +66,7 @@ func (s *clientSession) poll() {
 		after = r.Version
 		tasks := r.Tasks
 		if tasks == nil {
-			tasks = []swarm.Task{}
+			tasks = []agent.Task{}
 		}
 		// keep only the newest set: drop an unread older one
 		select {
@@ -120,7 +120,7 @@ func (s *clientSession) PublishLogs(ctx context.Context, b agent.LogBatch) error
 }
 
 // Assignments implements agent.Session.
-func (s *clientSession) Assignments() <-chan []swarm.Task { return s.out }
+func (s *clientSession) Assignments() <-chan []agent.Task { return s.out }
 
 // UpdateStatus implements agent.Session.
 func (s *clientSession) UpdateStatus(ctx context.Context, updates []agent.StatusUpdate) error {

@@ -42,7 +42,7 @@ func sessionStore(t *testing.T) *store.Store {
 }
 
 // nextSet waits for a task set that satisfies ok.
-func nextSet(t *testing.T, s agent.Session, what string, ok func([]swarm.Task) bool) []swarm.Task {
+func nextSet(t *testing.T, s agent.Session, what string, ok func([]agent.Task) bool) []agent.Task {
 	t.Helper()
 	deadline := time.After(10 * time.Second)
 	for {
@@ -59,7 +59,7 @@ func nextSet(t *testing.T, s agent.Session, what string, ok func([]swarm.Task) b
 	}
 }
 
-func ids(ts []swarm.Task) []string {
+func ids(ts []agent.Task) []string {
 	out := []string{}
 	for _, t := range ts {
 		out = append(out, t.ID)
@@ -89,7 +89,7 @@ func TestAgentSession(t *testing.T) {
 		t.Fatalf("node after open: %+v %+v", n.Status, n.Description)
 	}
 
-	ts := nextSet(t, s, "first assignments", func(ts []swarm.Task) bool { return true })
+	ts := nextSet(t, s, "first assignments", func(ts []agent.Task) bool { return true })
 	if got := ids(ts); len(got) != 1 || got[0] != "t1" {
 		t.Fatalf("assigned %v, want [t1]", got)
 	}
@@ -103,7 +103,7 @@ func TestAgentSession(t *testing.T) {
 	if tk.Status.State != swarm.TaskStateRunning || tk.Status.Message != "started" {
 		t.Fatalf("task status in store %+v", tk.Status)
 	}
-	nextSet(t, s, "running t1", func(ts []swarm.Task) bool {
+	nextSet(t, s, "running t1", func(ts []agent.Task) bool {
 		return len(ts) == 1 && ts[0].Status.State == swarm.TaskStateRunning
 	})
 
@@ -121,7 +121,7 @@ func TestAgentSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nextSet(t, s, "t2 assigned", func(ts []swarm.Task) bool { return len(ts) == 2 })
+	nextSet(t, s, "t2 assigned", func(ts []agent.Task) bool { return len(ts) == 2 })
 
 	// removing the node ends the session
 	if err := st.Update(ctx, func(tx store.Tx) error { return tx.Delete(store.KindNode, "w1") }); err != nil {
@@ -170,7 +170,7 @@ func TestAgentSessionFollowsLeader(t *testing.T) {
 	if m := c.Managers(); len(m) != 2 || m[0] != laddr || m[1] != faddr {
 		t.Fatalf("managers %v, want the leader first", m)
 	}
-	nextSet(t, s, "assignments from the leader", func(ts []swarm.Task) bool { return len(ts) == 1 })
+	nextSet(t, s, "assignments from the leader", func(ts []agent.Task) bool { return len(ts) == 1 })
 
 	lead.set(false, faddr)
 	_, err = s.Heartbeat(ctx)
@@ -203,7 +203,7 @@ func TestAgentSessionClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nextSet(t, s, "assignments", func(ts []swarm.Task) bool { return true })
+	nextSet(t, s, "assignments", func(ts []agent.Task) bool { return true })
 	s.Close()
 	if _, err := s.Heartbeat(ctx); err == nil {
 		t.Fatal("heartbeat on a closed session")
@@ -213,5 +213,5 @@ func TestAgentSessionClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	nextSet(t, s2, "assignments of the new session", func(ts []swarm.Task) bool { return len(ts) == 1 })
+	nextSet(t, s2, "assignments of the new session", func(ts []agent.Task) bool { return len(ts) == 1 })
 }

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/swarm"
-
 	"github.com/shoal-project/shoal/swarm/agent"
 	"github.com/shoal-project/shoal/swarm/dispatcher"
 )
@@ -28,12 +26,12 @@ type dispatcherService struct {
 // delivered.
 type serverSession struct {
 	ds    *dispatcher.Session
-	tasks *versioned[[]swarm.Task]
+	tasks *versioned[[]agent.Task]
 	logs  *versioned[[]agent.LogSubscription]
 }
 
 func newServerSession(ds *dispatcher.Session) *serverSession {
-	return &serverSession{ds: ds, tasks: newVersioned[[]swarm.Task](), logs: newVersioned[[]agent.LogSubscription]()}
+	return &serverSession{ds: ds, tasks: newVersioned[[]agent.Task](), logs: newVersioned[[]agent.LogSubscription]()}
 }
 
 func (ss *serverSession) pump() {

@@ -77,7 +77,7 @@ type AssignmentsRequest struct {
 // the poll timed out). Closed: the session ended (node removed).
 type AssignmentsReply struct {
 	Version uint64
-	Tasks   []swarm.Task
+	Tasks   []agent.Task
 	Closed  bool `json:",omitempty"`
 }
 
