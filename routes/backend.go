@@ -96,6 +96,21 @@ type ImageBackend interface {
 	ImagesPrune(ctx context.Context, f filters.Args) (*image.PruneReport, error)
 	// LayersSize is the disk space of the stored images' layers, each counted once (GET /system/df).
 	LayersSize(ctx context.Context) (int64, error)
+	// TagImage points newTag (a normalised "repo:tag") at the image name designates and records the
+	// tag time (POST /images/{name}/tag). A missing image is errdefs.NotFound "No such image: x".
+	TagImage(ctx context.Context, name, newTag string) error
+	// ImageHistory answers GET /images/{name}/history: the config's history, newest first.
+	ImageHistory(ctx context.Context, name string) ([]image.HistoryResponseItem, error)
+	// ExportImage writes the `docker save` tar of the images names designate (references,
+	// repository names, IDs) to out. Unknown names are errors before anything is written.
+	ExportImage(ctx context.Context, names []string, out io.Writer) error
+	// PushImage pushes ref ("repo:tag", or a bare repository for all its tags) and writes the JSON
+	// progress stream (jsonmessage lines, aux PushResult per tag) to out. authConfig is the decoded
+	// X-Registry-Auth.
+	PushImage(ctx context.Context, ref string, authConfig *registry.AuthConfig, out io.Writer) error
+	// PullAllTags pulls every tag of repository repo (`docker pull --all-tags`), writing the pull
+	// progress stream to out as PullImage does.
+	PullAllTags(ctx context.Context, repo string, platform string, authConfig *registry.AuthConfig, out io.Writer) error
 }
 
 // ContainerBackend is the node's container runtime as the container, exec and log endpoints see it.

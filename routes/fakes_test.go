@@ -460,6 +460,7 @@ type fakeImages struct {
 	distAuth     *registry.AuthConfig
 	inspectRef   string
 	pruneFilters filters.Args
+	more         fakeImagesMore // tag, history, save, push (images_more_test.go)
 }
 
 func (f *fakeImages) PullImage(_ context.Context, ref, _ string, _ *registry.AuthConfig, out io.Writer) error {

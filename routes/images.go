@@ -32,7 +32,12 @@ func (s *server) createImage(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	out := newFlushWriter(w)
-	err = s.Images.PullImage(r.Context(), ref.String(), platform, registryAuth(r), out)
+	if tag == "" && reference.IsNameOnly(ref) {
+		// no tag: every tag of the repository (`docker pull --all-tags`), as dockerd
+		err = s.Images.PullAllTags(r.Context(), ref.String(), platform, registryAuth(r), out)
+	} else {
+		err = s.Images.PullImage(r.Context(), reference.TagNameOnly(ref).String(), platform, registryAuth(r), out)
+	}
 	if err == nil {
 		return nil
 	}
@@ -44,7 +49,8 @@ func (s *server) createImage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // pullReference normalises fromImage and tag into one reference ("busybox" + "1" →
-// docker.io/library/busybox:1); a tag may be a digest; no tag means latest.
+// docker.io/library/busybox:1); a tag may be a digest. Without a tag the reference stays a bare
+// repository name, which means all its tags (the CLI always sends tag, "latest" by default).
 func pullReference(from, tag string) (reference.Named, error) {
 	ref, err := reference.ParseNormalizedNamed(strings.TrimSuffix(from, ":"))
 	if err != nil {
@@ -63,7 +69,7 @@ func pullReference(from, tag string) (reference.Named, error) {
 	if reference.FamiliarName(ref) == "scratch" {
 		return nil, errdefs.Forbidden(plainError("'scratch' is a reserved name"))
 	}
-	return reference.TagNameOnly(ref), nil
+	return ref, nil
 }
 
 // loadImage reads a docker-archive or OCI tar from the body; errors always go in the stream.
@@ -121,8 +127,7 @@ func (s *server) getImages(w http.ResponseWriter, r *http.Request) error {
 func (s *server) imagesByName(w http.ResponseWriter, r *http.Request) error {
 	name, ok := strings.CutSuffix(chi.URLParam(r, "*"), "/json")
 	if !ok || name == "" {
-		notFound(w, r)
-		return nil
+		return s.imagesGetMore(w, r) // history, get (images_more.go)
 	}
 	img, err := s.Images.ImageInspect(r.Context(), name)
 	if err != nil {

@@ -149,12 +149,15 @@ func (s *server) routes(r chi.Router) {
 		r.Use(s.require("image", s.Images != nil))
 
 		// Image names hold slashes (and a registry port), which chi's {param} cannot match:
-		// /images/{name}/json and DELETE /images/{name} are dispatched by imagesByName.
+		// /images/{name}/json, /history, /get, DELETE /images/{name} and POST /images/{name}/tag,
+		// /push are dispatched by imagesByName, imagesPostByName and removeImage.
 		r.Get("/images/json", s.h(s.getImages))
 		r.Post("/images/create", s.h(s.createImage))
 		r.Post("/images/load", s.h(s.loadImage))
 		r.Post("/images/prune", s.h(s.pruneImages))
+		r.Get("/images/get", s.h(s.getImagesGet))
 		r.Get("/images/*", s.h(s.imagesByName))
+		r.Post("/images/*", s.h(s.imagesPostByName))
 		r.Delete("/images/*", s.h(s.removeImage))
 		r.Get("/distribution/*", s.h(s.getDistribution))
 		r.Post("/auth", s.h(s.postAuth))

@@ -16,7 +16,10 @@
 //	imagedb/metadata/sha256/<hex>.json    {"Size":…,"LastTagTime":…}
 //	layers/sha256/<diffID hex>/diff/      one unpacked layer, OCI whiteouts converted to overlayfs form
 //	                                      (.wh.x → char device 0:0, .wh..wh..opq → trusted.overlay.opaque=y)
-//	layers/sha256/<diffID hex>/layer.json {"DiffID":…,"Size":…}; written last, marks the layer complete
+//	layers/sha256/<diffID hex>/blob       the layer blob as pulled or loaded (gzip, zstd or plain tar),
+//	                                      read back by `docker save` and `docker push`
+//	layers/sha256/<diffID hex>/layer.json {"DiffID":…,"Size":…,"Blob":…,"TarSize":…}; written last, marks
+//	                                      the layer complete
 //	tmp/                                  downloads, unpacks and loads in progress; emptied at start
 //
 // A layer is unpacked once, keyed by its diffID (the digest of its uncompressed tar), whatever image

@@ -27,6 +27,14 @@ type layerStore struct {
 type layerInfo struct {
 	DiffID string
 	Size   int64
+	// The layer blob as it was pulled or loaded is kept in the file "blob" (for save and push):
+	// Blob is its digest, BlobSize its length, Compression "gzip", "zstd" or "" (a plain tar), and
+	// TarSize the length of the uncompressed tar, whose digest is DiffID. Blob is empty for layers
+	// stored before blobs were kept.
+	Blob        string `json:",omitempty"`
+	BlobSize    int64  `json:",omitempty"`
+	Compression string `json:",omitempty"`
+	TarSize     int64  `json:",omitempty"`
 }
 
 func newLayerStore(root, tmp string) (*layerStore, error) {
@@ -99,13 +107,23 @@ func (ls *layerStore) ensure(ctx context.Context, diffID string, open func() (io
 	if err := os.Mkdir(diff, 0o755); err != nil {
 		return false, err
 	}
-	tarStream, err := decompress(ctxReader{ctx: ctx, r: blob})
+	// The blob is kept as received, for save and push.
+	blobFile, err := os.Create(filepath.Join(work, blobFileName))
+	if err != nil {
+		return false, err
+	}
+	defer blobFile.Close()
+	blobHash := sha256.New()
+	blobCount := &countWriter{}
+	src := io.TeeReader(ctxReader{ctx: ctx, r: blob}, io.MultiWriter(blobFile, blobHash, blobCount))
+	tarStream, err := decompress(src)
 	if err != nil {
 		return false, err
 	}
 	defer tarStream.Close()
 	h := sha256.New()
-	tee := io.TeeReader(tarStream, h)
+	tarCount := &countWriter{}
+	tee := io.TeeReader(tarStream, io.MultiWriter(h, tarCount))
 	size, err := unpackLayer(tee, diff)
 	if err != nil {
 		return false, err
@@ -117,7 +135,22 @@ func (ls *layerStore) ensure(ctx context.Context, diffID string, open func() (io
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != diffID {
 		return false, fmt.Errorf("invalid diffID for layer: expected %q, got %q", diffID, got)
 	}
-	info, err := json.Marshal(layerInfo{DiffID: diffID, Size: size})
+	// Whatever follows the compressed stream belongs to the blob too.
+	if _, err := io.Copy(io.Discard, src); err != nil {
+		return false, err
+	}
+	if err := blobFile.Close(); err != nil {
+		return false, err
+	}
+	compression, err := blobCompression(filepath.Join(work, blobFileName))
+	if err != nil {
+		return false, err
+	}
+	info, err := json.Marshal(layerInfo{
+		DiffID: diffID, Size: size,
+		Blob: "sha256:" + hex.EncodeToString(blobHash.Sum(nil)), BlobSize: blobCount.n,
+		Compression: compression, TarSize: tarCount.n,
+	})
 	if err != nil {
 		return false, err
 	}

@@ -122,9 +122,12 @@ func (s *Store) summaryLocked(rec *imageRecord, f filters.Args) (image.Summary, 
 		Size:        rec.meta.Size,
 		SharedSize:  -1,
 		Containers:  -1,
-		Labels:      rec.cfg.Config.Labels,
+		Labels:      map[string]string{}, // never null: the API contract requires the property
 		RepoTags:    []string{},
 		RepoDigests: []string{},
+	}
+	for k, v := range rec.cfg.Config.Labels {
+		sum.Labels[k] = v
 	}
 	if rec.cfg.Created != nil {
 		sum.Created = rec.cfg.Created.Unix()

@@ -256,10 +256,14 @@ func (s *Store) loadOne(ctx context.Context, rec *imageRecord, openers []func() 
 	if err := s.addImageLocked(rec); err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	rec = s.images[rec.id] // the stored record when the image was already there
 	var msgs []string
 	for _, t := range tags {
-		if prev := s.setTagLocked(t, rec, now); prev != "" && prev != rec.id {
+		// dockerd records no tag time for the tags of a load: LastTagTime stays as it was (zero).
+		key := storeKey(t)
+		prev := s.refs[key]
+		s.refs[key] = rec.id
+		if prev != "" && prev != rec.id {
 			msgs = append(msgs, fmt.Sprintf("The image %s already exists, renaming the old one with ID %s to empty string\n", reference.FamiliarString(t), prev))
 		}
 		msgs = append(msgs, fmt.Sprintf("Loaded image: %s\n", reference.FamiliarString(t)))

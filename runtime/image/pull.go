@@ -134,12 +134,33 @@ func (s *Store) fetchManifest(ctx context.Context, named reference.Named, platfo
 	return ri, nil
 }
 
-// pull fetches named into the store for platform (nil: the store's), writing progress to po. It
-// returns the image ID.
+// pull fetches named into the store for platform (nil: the store's), writing progress to po,
+// ending with the "Status: …" line. It returns the image ID.
 func (s *Store) pull(ctx context.Context, named reference.Named, platform *v1.Platform, ac *registry.AuthConfig, po progress.Output) (string, error) {
-	ri, err := s.fetchManifest(ctx, named, platform, ac)
+	id, downloaded, err := s.pullTag(ctx, named, platform, ac, po)
 	if err != nil {
 		return "", err
+	}
+	writePullStatus(po, named, downloaded)
+	return id, nil
+}
+
+// writePullStatus writes the last line of a pull: "Status: Downloaded newer image for x" when
+// anything was downloaded or tagged, else "Status: Image is up to date for x".
+func writePullStatus(po progress.Output, named reference.Named, downloaded bool) {
+	if downloaded {
+		progress.Message(po, "", "Status: Downloaded newer image for "+reference.FamiliarString(named))
+	} else {
+		progress.Message(po, "", "Status: Image is up to date for "+reference.FamiliarString(named))
+	}
+}
+
+// pullTag fetches one tag or digest of a repository, as pull without the status line. It returns
+// the image ID and whether anything new was downloaded or tagged.
+func (s *Store) pullTag(ctx context.Context, named reference.Named, platform *v1.Platform, ac *registry.AuthConfig, po progress.Output) (string, bool, error) {
+	ri, err := s.fetchManifest(ctx, named, platform, ac)
+	if err != nil {
+		return "", false, err
 	}
 	tagOrDigest := ""
 	switch r := named.(type) {
@@ -159,21 +180,16 @@ func (s *Store) pull(ctx context.Context, named reference.Named, platform *v1.Pl
 	s.mu.Unlock()
 	if !have {
 		if err := s.pullLayers(ctx, named, ri.layers, rec.diffIDs, po); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	progress.Message(po, "", "Digest: "+ri.manifestDigest)
 
 	downloaded, err := s.commitPull(rec, named, ri.manifestDigest)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	if downloaded {
-		progress.Message(po, "", "Status: Downloaded newer image for "+reference.FamiliarString(named))
-	} else {
-		progress.Message(po, "", "Status: Image is up to date for "+reference.FamiliarString(named))
-	}
-	return rec.id, nil
+	return rec.id, downloaded, nil
 }
 
 // pullLayers makes sure every layer is unpacked, downloading the missing ones in parallel.
@@ -306,7 +322,7 @@ func (s *Store) addImageLocked(rec *imageRecord) error {
 	return nil
 }
 
-// setTagLocked points a tag at an image and records the time, as `docker tag`/`docker load` do.
+// setTagLocked points a tag at an image and records the time, as `docker tag` does.
 func (s *Store) setTagLocked(named reference.Named, rec *imageRecord, now time.Time) (previous string) {
 	key := storeKey(named)
 	previous = s.refs[key]

@@ -153,7 +153,7 @@ func registryError(err error, named reference.Named) error {
 	}
 	var terr *transport.Error
 	if !errors.As(err, &terr) {
-		return errdefs.Unknown(err)
+		return errdefs.Unknown(errors.New(plainHTTPAttempt(err.Error())))
 	}
 	if len(terr.Errors) == 0 {
 		if terr.StatusCode == http.StatusNotFound && terr.Request != nil &&
@@ -205,4 +205,17 @@ func platformString(p v1.Platform) string {
 		s += "/" + p.Variant
 	}
 	return s
+}
+
+// plainHTTPAttempt keeps, of go-containerregistry's joined error for a registry reached both over
+// HTTPS and plain HTTP (`Get "https://…": …; Get "http://…": …`), the plain-HTTP attempt, which is
+// the one dockerd reports.
+func plainHTTPAttempt(msg string) string {
+	const sep = `; Get "http://`
+	if strings.HasPrefix(msg, `Get "https://`) {
+		if i := strings.Index(msg, sep); i >= 0 {
+			return msg[i+2:]
+		}
+	}
+	return msg
 }

@@ -139,10 +139,15 @@ func (s *Store) usersLocked(id string) []ContainerUse {
 // their layers. The returned func releases them.
 func (s *Store) lease(diffIDs []string) (release func()) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leaseLocked(diffIDs)
+}
+
+// leaseLocked is lease with the store's lock held; release must be called without it.
+func (s *Store) leaseLocked(diffIDs []string) (release func()) {
 	for _, d := range diffIDs {
 		s.leases[d]++
 	}
-	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
 		for _, d := range diffIDs {
