@@ -86,6 +86,9 @@ func (r *Runtime) Create(ctx context.Context, spec Spec) (_ *Container, retErr e
 	if spec.Init {
 		hm.InitBinary = r.opts.InitPath
 	}
+	if err := writeDockerenv(filepath.Join(dir, "diff")); err != nil {
+		return nil, err
+	}
 	if err := mountOverlay(spec.LowerDirs, filepath.Join(dir, "diff"), filepath.Join(dir, "work"), hm.Rootfs); err != nil {
 		return nil, err
 	}
@@ -287,6 +290,16 @@ func (r *Runtime) releaseVolumes(c *ctr) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// writeDockerenv puts the empty /.dockerenv that dockerd's init layer gives every container (tools
+// tell by it that they run in one) in the container's fresh upper directory.
+func writeDockerenv(upper string) error {
+	p := filepath.Join(upper, ".dockerenv")
+	if err := os.WriteFile(p, nil, 0o755); err != nil {
+		return err
+	}
+	return os.Chmod(p, 0o755) // WriteFile's mode passes through the umask
 }
 
 func writeEtcFiles(s *Spec, hm hostMounts) error {

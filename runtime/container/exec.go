@@ -7,11 +7,14 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/docker/docker/errdefs"
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 
@@ -40,6 +43,21 @@ func (r *Runtime) ExecCreated(ref, execID string, cmd []string) {
 	if c, err := r.lookup(ref); err == nil {
 		r.emit(Event{ID: c.id, Action: "exec_create", ExecID: execID, ExecCmd: cmd})
 	}
+}
+
+// CheckExecUser resolves user ("name", "uid", "name:group"...) in container ref's /etc/passwd
+// and /etc/group, as dockerd checks an exec's user when the exec is created: errdefs.InvalidParameter
+// "unable to find user x: no matching entries in passwd file" when it cannot.
+func (r *Runtime) CheckExecUser(ref, user string) error {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	rootfs := c.meta.Mounts.Rootfs
+	c.mu.Unlock()
+	_, err = resolveUser(rootfs, user, nil)
+	return err
 }
 
 // newExecID makes an exec ID as dockerd's: 64 hex digits.
@@ -96,7 +114,16 @@ func (r *Runtime) RunExec(ctx context.Context, ref, execID string, es ExecSpec, 
 		AdditionalGroups: u.Groups,
 		Cwd:              cwd,
 	}
+	if es.Privileged {
+		// as dockerd: every capability (the container's bounding set does not limit it)
+		all := allCapabilities()
+		p.Capabilities = &configs.Capabilities{Bounding: all, Permitted: all, Effective: all}
+	}
 	r.emit(Event{ID: c.id, Action: "exec_start", ExecID: execID, ExecCmd: es.Cmd})
+	if !filepath.IsAbs(cwd) {
+		// runc's check of the process spec, before it starts anything
+		return -1, execStartError("OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown")
+	}
 	var code int
 	if es.Tty {
 		code, err = r.execTTY(ctx, rn.lc, p, es, stdin, stdout, resize)
@@ -296,10 +323,46 @@ func waitProcess(ctx context.Context, p *libcontainer.Process) int {
 	return -1
 }
 
-// execError classifies a failed exec start like Docker ("OCI runtime exec failed").
+// execError is a failed exec start as dockerd reports it: runc's "exec failed: <error>" as
+// containerd passes it on ("OCI runtime exec failed: ...: unknown"), then classified and
+// completed as moby's setExitCodeFromError does.
 func execError(err error) error {
 	if errors.Is(err, libcontainer.ErrNotRunning) {
 		return invalidf("OCI runtime exec failed: %v", err)
 	}
-	return startErrorPrefix("OCI runtime exec failed", err)
+	return execStartError("OCI runtime exec failed: exec failed: " + err.Error() + ": unknown")
+}
+
+// ExecStartExitCode is the exit code dockerd gives an exec that could not start (err from Exec or
+// RunExec), as moby's setExitCodeFromError: 126 when the command cannot be invoked (permission
+// denied, a directory), 127 when it does not exist (or a path is not a directory), 128 otherwise.
+func ExecStartExitCode(err error) int {
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return 126
+	case strings.Contains(msg, "not a directory"), strings.Contains(msg, "executable file not found"),
+		strings.Contains(msg, "no such file or directory"):
+		return 127
+	}
+	return 128
+}
+
+// execStartError classifies the text of a failed exec start as moby's setExitCodeFromError: a
+// command that cannot be run (permission denied, is a directory, not a directory, not found) is
+// an invalid parameter, with dockerd's additions to the text; anything else is unknown (500).
+func execStartError(desc string) error {
+	lower := strings.ToLower(desc)
+	switch {
+	case strings.Contains(lower, "permission denied"):
+		return errdefs.InvalidParameter(errors.New(desc))
+	case strings.Contains(lower, "is a directory"):
+		// dockerd fudges Go's EISDIR back into EACCES, which the CLI turns into exit code 126
+		return errdefs.InvalidParameter(errors.New(desc + ": permission denied"))
+	case strings.Contains(lower, "not a directory"):
+		return errdefs.InvalidParameter(errors.New(desc + ": Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type"))
+	case strings.Contains(lower, "executable file not found"), strings.Contains(lower, "no such file or directory"):
+		return errdefs.InvalidParameter(errors.New(desc))
+	}
+	return errdefs.Unknown(errors.New(desc))
 }

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/errdefs"
 )
 
 // lockedBuffer is a bytes.Buffer safe for the copier goroutines and the test.
@@ -151,4 +155,113 @@ func TestTop(t *testing.T) {
 	if _, err := e.r.Top(c.ID, "-o pid,comm"); err != nil {
 		t.Fatalf("top with ps args: %v", err)
 	}
+}
+
+// TestExecStartErrors: an exec that cannot start fails with dockerd's text, "OCI runtime exec
+// failed: exec failed: ...: unknown", classified as dockerd does.
+func TestExecStartErrors(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.run(testSpec("sleep", "1000"))
+	ctx := testCtx(t)
+	tests := []struct {
+		es       ExecSpec
+		want     string
+		invalid  bool
+		exitCode int
+	}{
+		{ExecSpec{Cmd: []string{"nosuchcmd"}},
+			`OCI runtime exec failed: exec failed: unable to start container process: exec: "nosuchcmd": executable file not found in $PATH: unknown`, true, 127},
+		{ExecSpec{Cmd: []string{"/nosuch/path"}},
+			`OCI runtime exec failed: exec failed: unable to start container process: exec: "/nosuch/path": stat /nosuch/path: no such file or directory: unknown`, true, 127},
+		{ExecSpec{Cmd: []string{"/etc/passwd"}},
+			`OCI runtime exec failed: exec failed: unable to start container process: exec: "/etc/passwd": permission denied: unknown`, true, 126},
+		{ExecSpec{Cmd: []string{"pwd"}, WorkingDir: "/nonexist"},
+			`OCI runtime exec failed: exec failed: unable to start container process: chdir to cwd ("/nonexist") set in config.json failed: no such file or directory: unknown`, true, 127},
+		{ExecSpec{Cmd: []string{"pwd"}, WorkingDir: "relative"},
+			`OCI runtime exec failed: exec failed: Cwd must be an absolute path: unknown`, false, 128},
+		{ExecSpec{Cmd: []string{"id"}, User: "nosuchuser"},
+			`unable to find user nosuchuser: no matching entries in passwd file`, true, 128},
+		{ExecSpec{Cmd: []string{"id"}, User: "nobody:nosuchgrp"},
+			`unable to find group nosuchgrp: no matching entries in group file`, true, 128},
+	}
+	for _, tt := range tests {
+		code, err := e.r.Exec(ctx, c.ID, tt.es, nil, nil, nil, nil)
+		if err == nil || code != -1 || err.Error() != tt.want || errdefs.IsInvalidParameter(err) != tt.invalid {
+			t.Errorf("exec %v in %q as %q: %d %v (invalid parameter %v), want %s", tt.es.Cmd, tt.es.WorkingDir, tt.es.User,
+				code, err, errdefs.IsInvalidParameter(err), tt.want)
+			continue
+		}
+		if got := ExecStartExitCode(err); got != tt.exitCode {
+			t.Errorf("exec %v in %q as %q: exit code %d, want %d", tt.es.Cmd, tt.es.WorkingDir, tt.es.User, got, tt.exitCode)
+		}
+	}
+	if err := e.r.CheckExecUser(c.ID, "nosuchuser"); err == nil || !errdefs.IsInvalidParameter(err) ||
+		err.Error() != "unable to find user nosuchuser: no matching entries in passwd file" {
+		t.Errorf("CheckExecUser of a missing user: %v", err)
+	}
+	if err := e.r.CheckExecUser(c.ID, "nobody"); err != nil {
+		t.Errorf("CheckExecUser nobody: %v", err)
+	}
+}
+
+func TestExecStartErrorClass(t *testing.T) {
+	const p = "OCI runtime exec failed: exec failed: unable to start container process: "
+	tests := []struct {
+		desc, want string
+		invalid    bool
+	}{
+		{p + `exec: "/tmp": is a directory: unknown`, p + `exec: "/tmp": is a directory: unknown: permission denied`, true},
+		{p + `chdir to cwd ("/etc/passwd") set in config.json failed: not a directory: unknown`,
+			p + `chdir to cwd ("/etc/passwd") set in config.json failed: not a directory: unknown: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`, true},
+		{p + `unable to apply caps: operation not permitted: unknown`, p + `unable to apply caps: operation not permitted: unknown`, false},
+	}
+	for _, tt := range tests {
+		err := execStartError(tt.desc)
+		if err.Error() != tt.want || errdefs.IsInvalidParameter(err) != tt.invalid || errdefs.IsUnknown(err) == tt.invalid {
+			t.Errorf("execStartError(%q) = %v (invalid %v)", tt.desc, err, errdefs.IsInvalidParameter(err))
+		}
+	}
+}
+
+// TestExecPrivileged: exec --privileged asks for every capability, as dockerd; where the
+// daemon itself lacks some (as on a host whose bounding set is not full), runc refuses and the
+// exec fails with the error a dockerd over runc >= 1.2 shows (runc 1.1 lacked "can't apply
+// capabilities: ").
+func TestExecPrivileged(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.run(testSpec("sleep", "1000"))
+	ctx := testCtx(t)
+	var out bytes.Buffer
+	code, err := e.r.Exec(ctx, c.ID, ExecSpec{Cmd: []string{"sh", "-c", "grep CapEff /proc/self/status"}, Privileged: true}, nil, &out, nil, nil)
+	own, rerr := os.ReadFile("/proc/self/status")
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	full := capEff(string(own)) == allCapsMask()
+	switch {
+	case full && (err != nil || code != 0 || capEff(out.String()) != allCapsMask()):
+		t.Errorf("privileged exec: %d %v %q, want CapEff %s", code, err, out.String(), allCapsMask())
+	case !full && (err == nil || err.Error() != "OCI runtime exec failed: exec failed: unable to start container process: unable to apply caps: can't apply capabilities: operation not permitted: unknown"):
+		t.Errorf("privileged exec without every capability: %d %v %q", code, err, out.String())
+	}
+	out.Reset()
+	if code, err := e.r.Exec(ctx, c.ID, ExecSpec{Cmd: []string{"sh", "-c", "grep CapEff /proc/self/status"}}, nil, &out, nil, nil); err != nil || code != 0 ||
+		capEff(out.String()) != "00000000a80425fb" {
+		t.Errorf("exec without --privileged: %d %v %q", code, err, out.String())
+	}
+}
+
+// capEff is the CapEff value of a /proc/<pid>/status text.
+func capEff(status string) string {
+	for _, l := range strings.Split(status, "\n") {
+		if v, ok := strings.CutPrefix(l, "CapEff:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// allCapsMask is CapEff with every capability up to the kernel's last one.
+func allCapsMask() string {
+	return fmt.Sprintf("%016x", uint64(1)<<(len(allCapabilities()))-1)
 }

@@ -451,3 +451,14 @@ func TestJoinNetworkNamespace(t *testing.T) {
 		t.Fatalf("host netns: exit %d %q, host has %q", code, out, hostDev)
 	}
 }
+
+// TestDockerenv: every container has an empty /.dockerenv, root's and mode 0755, as dockerd's,
+// also with a read-only root filesystem.
+func TestDockerenv(t *testing.T) {
+	e := newTestEnv(t)
+	s := testSpec("stat", "-c", "%s %a %u", "/.dockerenv")
+	s.ReadOnly = true
+	if code, out := e.runToExit(s); code != 0 || out != "0 755 0\n" {
+		t.Fatalf("exit %d output %q", code, out)
+	}
+}

@@ -42,7 +42,7 @@ type Options struct {
 // Event is something that happened to a container.
 type Event struct {
 	ID     string
-	Action string // "create", "start", "kill", "die", "oom", "stop", "health_status", "destroy", "exec_create", "exec_start", "exec_die"
+	Action string // "create", "start", "kill", "die", "oom", "stop", "restart", "pause", "unpause", "health_status", "destroy", "exec_create", "exec_start", "exec_die"
 	Time   time.Time
 	// ExitCode is set for "die".
 	ExitCode int

@@ -96,6 +96,7 @@ type ExecSpec struct {
 	User       string   // default: the container's user
 	WorkingDir string   // default: the container's working directory
 	Tty        bool
+	Privileged bool // every capability, as docker exec --privileged
 	// ConsoleSize is the initial terminal size {height, width} when Tty is set.
 	ConsoleSize [2]uint
 	// OnStart, if set, is called with the host PID of the process once it has started.

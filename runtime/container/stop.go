@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/errdefs"
+	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
 )
 
@@ -62,8 +63,37 @@ func (r *Runtime) signalLocked(c *ctr, rn *run, sig syscall.Signal) error {
 	if err := rn.signal(sig); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("signal container: %w", err)
 	}
+	thaw := c.meta.State.Paused && thawsOnSignal(c.meta.Spec.StopSignal, sig)
+	if thaw && rn.lc != nil {
+		// as dockerd: a frozen process cannot act on the signal, so the container is thawed
+		// after it has been sent (its stop signal or SIGKILL)
+		if err := rn.lc.Resume(); err != nil {
+			if !errors.Is(err, libcontainer.ErrNotPaused) { // not when SIGKILL already ended it
+				r.log.Warn("cannot unpause container", "id", c.id, "err", err)
+			}
+			thaw = false
+		}
+	}
 	r.emitLocked(c, Event{Action: "kill", Signal: int(sig)})
+	if thaw {
+		c.meta.State.Paused = false
+		if err := c.save(); err != nil {
+			r.log.Warn("save container state", "id", c.id, "err", err)
+		}
+		r.emitLocked(c, Event{Action: "unpause"})
+	}
 	return nil
+}
+
+// thawsOnSignal tells whether sending sig to a paused container thaws it, as dockerd's
+// killWithSignal decides: SIGKILL does, and so does the container's stop signal (any signal
+// when none is set).
+func thawsOnSignal(stopSignal string, sig syscall.Signal) bool {
+	if stopSignal == "" || sig == unix.SIGKILL {
+		return true
+	}
+	s, err := ParseSignal(stopSignal)
+	return err == nil && s == sig
 }
 
 // Stopped logs the "stop" event that ends a successful stop request made of Kill and Wait
@@ -74,6 +104,16 @@ func (r *Runtime) Stopped(ref string) {
 		return
 	}
 	r.emit(Event{ID: c.id, Action: "stop"})
+}
+
+// Restarted logs the "restart" event that ends a successful restart request (a stop, if the
+// container ran, then a start), as dockerd logs it after the start.
+func (r *Runtime) Restarted(ref string) {
+	c, err := r.lookup(ref)
+	if err != nil {
+		return
+	}
+	r.emit(Event{ID: c.id, Action: "restart"})
 }
 
 // Stop sends the container's stop signal, waits up to grace for it to exit, then kills it with

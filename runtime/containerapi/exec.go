@@ -12,6 +12,7 @@ import (
 
 	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/errdefs"
+	"github.com/moby/term"
 
 	"github.com/shoal-project/shoal/runtime/container"
 )
@@ -19,9 +20,6 @@ import (
 // execKeep is how long a finished exec stays inspectable (dockerd drops them after about 5-10
 // minutes).
 const execKeep = 10 * time.Minute
-
-// exitEACCES is the exit code dockerd gives an exec that could not start.
-const exitEACCES = 126
 
 // execProcess is one exec instance: created, then run once.
 type execProcess struct {
@@ -119,11 +117,32 @@ func (b *Backend) ExecCreate(ctx context.Context, name string, cfg containertype
 	if len(cfg.Cmd) == 0 {
 		return "", errdefs.InvalidParameter(fmt.Errorf("No exec command specified"))
 	}
+	if cfg.User != "" {
+		// as dockerd: an unknown user fails the create, not the start
+		if err := b.rt.CheckExecUser(c.ID, cfg.User); err != nil {
+			return "", err
+		}
+	}
+	if err := checkDetachKeys(cfg.DetachKeys); err != nil {
+		return "", err
+	}
 	cfg.Cmd = append([]string(nil), cfg.Cmd...)
 	e := &execProcess{id: newExecID(), containerID: c.ID, opts: cfg, resize: make(chan [2]uint, 1)}
 	b.execs.add(e, b.now())
 	b.rt.ExecCreated(c.ID, e.id, cfg.Cmd)
 	return e.id, nil
+}
+
+// checkDetachKeys checks an exec's detach keys ("ctrl-p,ctrl-q"...) as dockerd does when the
+// exec is created.
+func checkDetachKeys(keys string) error {
+	if keys == "" {
+		return nil
+	}
+	if _, err := term.ToBytes(keys); err != nil {
+		return fmt.Errorf("Invalid escape keys (%s) provided", keys)
+	}
+	return nil
 }
 
 // ExecStart runs an exec. Attached, it returns once the process has exited and its output is
@@ -153,7 +172,7 @@ func (b *Backend) ExecStart(ctx context.Context, execID string, stdin io.Reader,
 	e.mu.Unlock()
 
 	o := e.opts
-	spec := container.ExecSpec{Cmd: o.Cmd, Env: o.Env, User: o.User, WorkingDir: o.WorkingDir, Tty: o.Tty}
+	spec := container.ExecSpec{Cmd: o.Cmd, Env: o.Env, User: o.User, WorkingDir: o.WorkingDir, Tty: o.Tty, Privileged: o.Privileged}
 	if o.ConsoleSize != nil {
 		spec.ConsoleSize = *o.ConsoleSize
 	}
@@ -198,7 +217,7 @@ func (e *execProcess) finish(code int, err error, now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if err != nil && code < 0 {
-		code = exitEACCES
+		code = container.ExecStartExitCode(err)
 	}
 	e.running, e.exitCode, e.ended = false, code, now
 }

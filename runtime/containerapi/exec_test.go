@@ -55,10 +55,10 @@ func TestExecRegistry(t *testing.T) {
 		t.Errorf("resize delivered %v", sz)
 	}
 
-	// A failed start is exit code 126, as dockerd.
+	// A failed start has the exit code dockerd gives it: 128 when the cause is unknown.
 	failed := &execProcess{id: newExecID()}
 	failed.finish(-1, errdefs.System(context.Canceled), t0)
-	if failed.exitCode != exitEACCES || failed.running {
+	if failed.exitCode != 128 || failed.running {
 		t.Errorf("failed start: %+v", failed)
 	}
 
@@ -73,5 +73,18 @@ func TestExecRegistry(t *testing.T) {
 	b.execs.forgetContainer("c1")
 	if _, err := b.execs.get(running.id); err == nil {
 		t.Error("the exec of a removed container is still there")
+	}
+}
+
+func TestCheckDetachKeys(t *testing.T) {
+	for _, keys := range []string{"", "ctrl-p,ctrl-q", "a", "ctrl-x,y", "ctrl-@"} {
+		if err := checkDetachKeys(keys); err != nil {
+			t.Errorf("%q: %v", keys, err)
+		}
+	}
+	for _, keys := range []string{"bogus", "ctrl-", "ctrl-p,,"} {
+		if err := checkDetachKeys(keys); err == nil || err.Error() != "Invalid escape keys ("+keys+") provided" {
+			t.Errorf("%q: %v", keys, err)
+		}
 	}
 }

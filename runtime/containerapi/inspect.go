@@ -149,7 +149,7 @@ func hostConfig(s container.Spec) *containertypes.HostConfig {
 		Sysctls:        s.Sysctls,
 		Runtime:        "runc",
 		Isolation:      containertypes.IsolationDefault, // the swarm executor's, from the task spec
-		Mounts:         s.Mounts,
+		Mounts:         userMounts(s),
 		MaskedPaths:    container.DefaultMaskedPaths(),
 		ReadonlyPaths:  container.DefaultReadonlyPaths(),
 		Init:           &init,

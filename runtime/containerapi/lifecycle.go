@@ -132,6 +132,7 @@ func (b *Backend) ContainerRestart(ctx context.Context, name string, timeoutSeco
 	if err := b.rt.Start(ctx, c.ID); err != nil && !errdefs.IsNotModified(err) {
 		return err
 	}
+	b.rt.Restarted(c.ID)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package containerapi
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -114,10 +115,39 @@ func networkMode(netns string) string {
 	return "default"
 }
 
+// userMounts are the container's mounts as dockerd lists them in HostConfig.Mounts and Mounts:
+// without the files of a task's secrets and configs, which dockerd mounts but does not list.
+func userMounts(s container.Spec) []mount.Mount {
+	var out []mount.Mount
+	for _, m := range s.Mounts {
+		if !isTaskFile(s.Labels[taskIDLabel], m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+const taskIDLabel = "com.docker.swarm.task.id"
+
+// taskFileName is the name of a secret's or config's file in its task's directory (see
+// runtime/executor's taskFiles: <exec-root>/taskfiles/<task ID>/secret-<n> or config-<n>).
+var taskFileName = regexp.MustCompile(`^(secret|config)-[0-9]+$`)
+
+// isTaskFile tells whether m is the read-only bind mount of one of task taskID's secret or
+// config files.
+func isTaskFile(taskID string, m mount.Mount) bool {
+	if taskID == "" || m.Type != mount.TypeBind || !m.ReadOnly {
+		return false
+	}
+	dir, name := filepath.Split(filepath.Clean(m.Source))
+	dir = filepath.Clean(dir)
+	return taskFileName.MatchString(name) && filepath.Base(dir) == taskID && filepath.Base(filepath.Dir(dir)) == "taskfiles"
+}
+
 // mountPoints describes the container's mounts as inspect and ps do.
 func mountPoints(c *container.Container) []containertypes.MountPoint {
 	out := []containertypes.MountPoint{}
-	for _, m := range c.Spec.Mounts {
+	for _, m := range userMounts(c.Spec) {
 		mp := containertypes.MountPoint{
 			Type:        m.Type,
 			Source:      m.Source,

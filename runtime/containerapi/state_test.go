@@ -91,3 +91,36 @@ func TestExtraHostsAndLowerDir(t *testing.T) {
 		t.Errorf("lowerDir = %q", got)
 	}
 }
+
+// TestTaskFilesNotListed: the files of a task's secrets and configs are mounted but, as with
+// dockerd, listed neither in Mounts nor in HostConfig.Mounts.
+func TestTaskFilesNotListed(t *testing.T) {
+	const task = "x8k2tq0mzv3b9c1d4e5f6g7h8"
+	bind := func(src string, ro bool) mount.Mount {
+		return mount.Mount{Type: mount.TypeBind, Source: src, Target: "/t", ReadOnly: ro}
+	}
+	tests := []struct {
+		name   string
+		labels map[string]string
+		m      mount.Mount
+		listed bool
+	}{
+		{"secret", map[string]string{taskIDLabel: task}, bind("/run/shoal/taskfiles/"+task+"/secret-0", true), false},
+		{"config", map[string]string{taskIDLabel: task}, bind("/run/shoal/taskfiles/"+task+"/config-12", true), false},
+		{"service bind mount", map[string]string{taskIDLabel: task}, bind("/srv/data", true), true},
+		{"another task's file", map[string]string{taskIDLabel: task}, bind("/run/shoal/taskfiles/othertask/secret-0", true), true},
+		{"not a task container", nil, bind("/run/shoal/taskfiles/"+task+"/secret-0", true), true},
+		{"writable", map[string]string{taskIDLabel: task}, bind("/run/shoal/taskfiles/"+task+"/secret-0", false), true},
+		{"other name", map[string]string{taskIDLabel: task}, bind("/run/shoal/taskfiles/"+task+"/secret-x", true), true},
+		{"volume", map[string]string{taskIDLabel: task}, mount.Mount{Type: mount.TypeVolume, Source: "secret-0", Target: "/t"}, true},
+	}
+	for _, tt := range tests {
+		c := &container.Container{Spec: container.Spec{Labels: tt.labels, Mounts: []mount.Mount{tt.m}}}
+		if got := len(mountPoints(c)) == 1; got != tt.listed {
+			t.Errorf("%s: listed in Mounts %v, want %v", tt.name, got, tt.listed)
+		}
+		if got := len(hostConfig(c.Spec).Mounts) == 1; got != tt.listed {
+			t.Errorf("%s: listed in HostConfig.Mounts %v, want %v", tt.name, got, tt.listed)
+		}
+	}
+}
