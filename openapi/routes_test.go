@@ -7,10 +7,12 @@ import (
 )
 
 // swaggerPath maps the routes chi cannot spell as the swagger does: image names hold slashes, so
-// /images/{name}/json and /distribution/{name}/json are wildcards dispatched by their handlers.
+// /images/{name}/json (/history, /get), /images/{name}/tag (/push) and /distribution/{name}/json
+// are wildcards dispatched by their handlers.
 // "" skips a route the swagger does not list but dockerd serves (GET /networks/, moby's alias).
 var swaggerPath = map[string]string{
 	"GET /images/*":       "/images/{name}/json",
+	"POST /images/*":      "/images/{name}/tag",
 	"DELETE /images/*":    "/images/{name}",
 	"GET /distribution/*": "/distribution/{name}/json",
 	"GET /networks/":      "",
