@@ -32,6 +32,8 @@ type Agent struct {
 	pending map[string]StatusUpdate // reports not yet sent, latest per task
 	kick    chan struct{}
 	wg      sync.WaitGroup
+	// netRetry is how long a failed network view waits before it is applied again.
+	netRetry time.Duration
 }
 
 // New makes an agent; Run starts it.
@@ -42,7 +44,8 @@ func New(cfg Config) *Agent {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Agent{cfg: cfg, runners: map[string]*runner{}, pending: map[string]StatusUpdate{}, kick: make(chan struct{}, 1)}
+	return &Agent{cfg: cfg, runners: map[string]*runner{}, pending: map[string]StatusUpdate{}, kick: make(chan struct{}, 1),
+		netRetry: netRetry}
 }
 
 // Run keeps a session with the dispatcher until ctx ends, reconnecting after failures. Task
@@ -96,6 +99,14 @@ func (a *Agent) session(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() { defer close(done); p.run(sctx) }()
 		defer func() { cancel(); <-done }()
+	}
+	if ns, ok := s.(NetworkSession); ok {
+		if ex, ok := a.cfg.Executor.(NetworkApplier); ok {
+			p := &netApplier{ex: ex, sess: ns, log: a.cfg.Logger, retry: a.netRetry}
+			done := make(chan struct{})
+			go func() { defer close(done); p.run(sctx) }()
+			defer func() { cancel(); <-done }()
+		}
 	}
 	for {
 		select {

@@ -32,6 +32,7 @@ type Input struct {
 	Networks []*store.Network
 	Services []*store.Service
 	Tasks    []*store.Task
+	Nodes    []*store.Node
 	Now      time.Time
 }
 
@@ -40,6 +41,7 @@ type Result struct {
 	Networks []*store.Network
 	Services []*store.Service
 	Tasks    []*store.Task
+	Nodes    []*store.Node
 	// Problems name objects that could not be allocated and why (for the log); they are tried again
 	// on the next pass.
 	Problems []string
@@ -47,8 +49,9 @@ type Result struct {
 
 // Allocate allocates what the snapshot lacks: networks first (a network allocated in this pass serves
 // services and tasks from the next pass, once the store holds it), then service endpoints, then the
-// network attachments of NEW tasks, which move to PENDING. A NEW task no longer wanted moves to
-// SHUTDOWN without allocation.
+// network attachments of NEW tasks, which move to PENDING, then every node's own address on the
+// ingress network (Node.IngressAddr). A NEW task no longer wanted moves to SHUTDOWN without
+// allocation.
 func Allocate(in Input) Result {
 	a := newAllocation(in)
 	var res Result
@@ -60,6 +63,7 @@ func Allocate(in Input) Result {
 		}
 	}
 	a.reserveInUse(in)
+	keepNodeAddrs := a.reserveNodeAddrs(in.Nodes)
 
 	services := map[string]*store.Service{}
 	ready := map[string]bool{}
@@ -101,6 +105,9 @@ func Allocate(in Input) Result {
 		}
 		res.Tasks = append(res.Tasks, nt)
 	}
+	nodes, problems := a.allocateNodes(in.Nodes, keepNodeAddrs)
+	res.Nodes = nodes
+	res.Problems = append(res.Problems, problems...)
 	return res
 }
 

@@ -12,7 +12,8 @@ import (
 )
 
 // Allocator is the shell around Allocate: after each burst of changes it allocates what a fresh
-// snapshot lacks and writes the results in one store Batch (networks, then services, then tasks).
+// snapshot lacks and writes the results in one store Batch (networks, then services, then tasks,
+// then nodes).
 type Allocator struct {
 	store    *store.Store
 	log      *slog.Logger
@@ -53,6 +54,19 @@ func (a *Allocator) matters(ev store.Event) bool {
 		return true
 	case *store.Task:
 		return len(a.problems) > 0 || ev.Action != store.Delete && o.Status.State == swarm.TaskStateNew
+	case *store.Node:
+		// A new node, or one without an ingress address (a write of ours may have lost to another
+		// write of the node), needs one; an address that changed may need checking; a removed
+		// node frees its address, which matters only while something could not be allocated.
+		old, _ := ev.Old.(*store.Node)
+		switch {
+		case ev.Action == store.Delete:
+			return len(a.problems) > 0
+		case ev.Action == store.Create || o.IngressAddr == "":
+			return true
+		default:
+			return old == nil || old.IngressAddr != o.IngressAddr
+		}
 	}
 	return false
 }
@@ -63,7 +77,7 @@ func (a *Allocator) pass(ctx context.Context) {
 	var res Result
 	a.store.View(func(tx store.ReadTx) {
 		res = Allocate(Input{Cluster: tx.GetCluster(), Networks: tx.ListNetworks(), Services: tx.ListServices(),
-			Tasks: tx.ListTasks(), Now: a.now()})
+			Tasks: tx.ListTasks(), Nodes: tx.ListNodes(), Now: a.now()})
 	})
 	seen := map[string]bool{}
 	for _, p := range res.Problems {
@@ -73,7 +87,7 @@ func (a *Allocator) pass(ctx context.Context) {
 		}
 	}
 	a.problems = seen
-	if len(res.Networks)+len(res.Services)+len(res.Tasks) == 0 {
+	if len(res.Networks)+len(res.Services)+len(res.Tasks)+len(res.Nodes) == 0 {
 		return
 	}
 	write := func(b *store.Batch, o store.Object) {
@@ -94,6 +108,9 @@ func (a *Allocator) pass(ctx context.Context) {
 		}
 		for _, t := range res.Tasks {
 			write(b, t)
+		}
+		for _, n := range res.Nodes {
+			write(b, n)
 		}
 		return nil
 	})

@@ -73,6 +73,20 @@ func (p *addrPool) reserve(a netip.Addr) {
 	}
 }
 
+// take marks an address of the allocatable range as used; false when it is outside the range or
+// already used.
+func (p *addrPool) take(a netip.Addr) bool {
+	if !p.contains(a) {
+		return false
+	}
+	v := ip4ToU32(a)
+	if v < p.from || v > p.to || p.used[v] {
+		return false
+	}
+	p.mark(v)
+	return true
+}
+
 func (p *addrPool) mark(v uint32) {
 	p.used[v] = true
 	if v >= p.from && v <= p.to && v > p.hi {

@@ -13,6 +13,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/shoal-project/shoal/swarm/agent"
+	"github.com/shoal-project/shoal/swarm/netview"
 	"github.com/shoal-project/shoal/swarm/store"
 )
 
@@ -29,6 +30,8 @@ type Dispatcher struct {
 	lastBeat  map[string]time.Time  // node ID → last heartbeat
 	addresses map[string]string     // node ID → address it was seen at
 	sessions  map[string][]*Session // node ID → its open sessions, oldest first
+
+	net netFeed // the network views of the open sessions
 }
 
 // New makes a dispatcher over a manager's store.
@@ -83,13 +86,15 @@ func (d *Dispatcher) Open(ctx context.Context, nodeID, addr string, desc swarm.N
 	}
 	d.beat(nodeID)
 	s := &Session{d: d, nodeID: nodeID, out: make(chan []agent.Task, 1), done: make(chan struct{}),
-		logOut: make(chan []agent.LogSubscription, 1), logSubs: map[string]*logSubscription{}}
+		logOut: make(chan []agent.LogSubscription, 1), logSubs: map[string]*logSubscription{},
+		netOut: make(chan netview.NodeView, 1)}
 	ch, cancel := d.st.ViewAndWatch(func(tx store.ReadTx) { s.send(assigned(tx, nodeID)) })
 	s.cancelWatch = cancel
 	s.logMu.Lock()
 	s.sendLogSubscriptions()
 	s.logMu.Unlock()
 	d.addSession(s)
+	d.pushNetworks([]*Session{s})
 	go s.follow(ch)
 	return s, nil
 }
@@ -210,7 +215,8 @@ func (d *Dispatcher) RunHeartbeatChecks(ctx context.Context) error {
 	}
 }
 
-// Session is one node's session; it implements agent.Session and agent.LogSession.
+// Session is one node's session; it implements agent.Session, agent.LogSession and
+// agent.NetworkSession.
 type Session struct {
 	d           *Dispatcher
 	nodeID      string
@@ -223,6 +229,11 @@ type Session struct {
 	logSubs   map[string]*logSubscription // open log subscriptions by ID
 	logOut    chan []agent.LogSubscription
 	logClosed bool
+
+	netMu   sync.Mutex
+	netOut  chan netview.NodeView
+	netSent bool             // a view was sent: netLast holds it
+	netLast netview.NodeView // the view last sent
 }
 
 func (s *Session) send(tasks []agent.Task) {

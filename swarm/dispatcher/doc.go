@@ -10,4 +10,11 @@
 // the reader before the next is taken, so a slow reader slows the node down. A subscription is
 // withdrawn when its reader goes away or the log ends; a session that ends takes its subscriptions
 // with it ("node X is not available").
+//
+// Sessions also carry each node's view of the overlay networks its tasks use (NodeNetworks,
+// netview.NodeView): sent at session start, then whenever it changes. One store watch serves all
+// open sessions: a burst of relevant changes (tasks entering or leaving the endpoint states, services,
+// networks, node addresses) is gathered for a short window, the cluster-wide part of the views is
+// computed once from one snapshot, and each session is sent its node's view only if it differs from
+// the last one sent to it.
 package dispatcher

@@ -93,6 +93,7 @@ func (d *Dispatcher) newestSession(nodeID string) *Session {
 func (d *Dispatcher) addSession(s *Session) {
 	d.mu.Lock()
 	d.sessions[s.nodeID] = append(d.sessions[s.nodeID], s)
+	d.startNetFeed()
 	d.mu.Unlock()
 }
 
@@ -111,6 +112,7 @@ func (d *Dispatcher) removeSession(s *Session) {
 	} else {
 		d.sessions[s.nodeID] = list
 	}
+	d.stopNetFeed()
 }
 
 // forwardLogs copies the batches of ls to out, starting with b, until the node closes the stream,
@@ -214,6 +216,7 @@ func (s *Session) sendLogSubscriptions() {
 }
 
 var (
-	_ agent.Session    = (*Session)(nil)
-	_ agent.LogSession = (*Session)(nil)
+	_ agent.Session        = (*Session)(nil)
+	_ agent.LogSession     = (*Session)(nil)
+	_ agent.NetworkSession = (*Session)(nil)
 )

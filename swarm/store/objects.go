@@ -67,6 +67,10 @@ type Node struct {
 	RaftID string `json:",omitempty"`
 	// CertSerial is the serial of the node's current certificate.
 	CertSerial string `json:",omitempty"`
+	// IngressAddr is the node's own address on the ingress network ("10.0.0.3/24"), for its ingress
+	// sandbox (the routing mesh); the allocator gives it once the ingress network is allocated and
+	// clears it when the ingress network goes. "" when there is none.
+	IngressAddr string `json:",omitempty"`
 }
 
 // Network is a swarm-scoped network.

@@ -38,7 +38,9 @@
 // beside it. Dispatcher.LogSubscriptions is a second long poll, for the node's whole set of open
 // log subscriptions (requests for its tasks' logs), and Dispatcher.PublishLogs sends one batch of
 // a subscription's log, answered once the manager's reader has taken it (flow control); a batch
-// for a subscription that is over is answered NotFound. Closing the connection ends the session.
+// for a subscription that is over is answered NotFound. Dispatcher.Networks is a third long poll,
+// for the node's view of its overlay networks (netview.NodeView), when the manager's session
+// computes one. Closing the connection ends the session.
 // A manager that is not the leader answers Open, Join and Renew with the leader's address (the
 // client redials there) and the calls of an open session with code Unavailable (the client ends the
 // session; the agent opens a new one).

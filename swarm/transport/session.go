@@ -11,14 +11,15 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/shoal-project/shoal/swarm/agent"
+	"github.com/shoal-project/shoal/swarm/netview"
 )
 
 // heartbeatTimeout bounds a heartbeat: a manager that does not answer in time is taken as gone
 // and the session ends.
 const heartbeatTimeout = 10 * time.Second
 
-// clientSession is an agent session over one shoal-rpc connection; it implements agent.Session
-// and agent.LogSession.
+// clientSession is an agent session over one shoal-rpc connection; it implements agent.Session,
+// agent.LogSession, agent.DependencySession and agent.NetworkSession.
 type clientSession struct {
 	rc     *rpc.Client
 	id     string
@@ -26,22 +27,26 @@ type clientSession struct {
 	cancel context.CancelFunc
 	out    chan []agent.Task
 	logs   chan []agent.LogSubscription
+	nets   chan netview.NodeView
 	done   chan struct{}
 	once   sync.Once
 	ended  atomic.Bool // the manager ended the session (a poll answered Closed)
 }
 
 var (
-	_ agent.Session    = (*clientSession)(nil)
-	_ agent.LogSession = (*clientSession)(nil)
+	_ agent.Session           = (*clientSession)(nil)
+	_ agent.LogSession        = (*clientSession)(nil)
+	_ agent.DependencySession = (*clientSession)(nil)
+	_ agent.NetworkSession    = (*clientSession)(nil)
 )
 
 func newClientSession(rc *rpc.Client, id string) *clientSession {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &clientSession{rc: rc, id: id, ctx: ctx, cancel: cancel, out: make(chan []agent.Task, 1),
-		logs: make(chan []agent.LogSubscription, 1), done: make(chan struct{})}
+		logs: make(chan []agent.LogSubscription, 1), nets: make(chan netview.NodeView, 1), done: make(chan struct{})}
 	go s.poll()
 	go s.pollLogs()
+	go s.pollNetworks()
 	return s
 }
 
@@ -110,6 +115,41 @@ func (s *clientSession) pollLogs() {
 		s.logs <- subs
 	}
 }
+
+// pollNetworks long-polls the node's view of its overlay networks and delivers each new one, the
+// latest replacing one not yet read. Errors are handled as pollLogs does: a manager that serves no
+// Dispatcher.Networks (an older one) stops only this poll, and one that computes no views never
+// answers a new one.
+func (s *clientSession) pollNetworks() {
+	var after uint64
+	for {
+		var r NetworksReply
+		err := call(s.ctx, s.rc, "Dispatcher.Networks", NetworksRequest{Session: s.id, After: after}, &r)
+		if err != nil { // r is not ours to read: the answer may still be arriving
+			if endsSession(err) {
+				s.endOn(err)
+			}
+			return
+		}
+		if r.Closed {
+			s.ended.Store(true)
+			s.Close()
+			return
+		}
+		if r.Version <= after {
+			continue
+		}
+		after = r.Version
+		select {
+		case <-s.nets:
+		default:
+		}
+		s.nets <- r.View
+	}
+}
+
+// Networks implements agent.NetworkSession.
+func (s *clientSession) Networks() <-chan netview.NodeView { return s.nets }
 
 // LogSubscriptions implements agent.LogSession.
 func (s *clientSession) LogSubscriptions() <-chan []agent.LogSubscription { return s.logs }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shoal-project/shoal/swarm/agent"
 	"github.com/shoal-project/shoal/swarm/dispatcher"
+	"github.com/shoal-project/shoal/swarm/netview"
 )
 
 // dispatcherService serves the agent sessions of one connection.
@@ -22,25 +23,47 @@ type dispatcherService struct {
 	sessions map[string]*serverSession
 }
 
-// serverSession is a dispatcher session and the latest task set and log subscription set it
-// delivered.
-type serverSession struct {
-	ds    *dispatcher.Session
-	tasks *versioned[[]agent.Task]
-	logs  *versioned[[]agent.LogSubscription]
+// dispatcherSession is what the channel serves of a manager's session (*dispatcher.Session). A
+// session that is also an agent.NetworkSession delivers the node's network views.
+type dispatcherSession interface {
+	agent.Session
+	agent.LogSession
+	agent.DependencySession
 }
 
-func newServerSession(ds *dispatcher.Session) *serverSession {
-	return &serverSession{ds: ds, tasks: newVersioned[[]agent.Task](), logs: newVersioned[[]agent.LogSubscription]()}
+var _ dispatcherSession = (*dispatcher.Session)(nil)
+
+// serverSession is a dispatcher session and the latest task set, log subscription set and network
+// view it delivered.
+type serverSession struct {
+	ds    dispatcherSession
+	tasks *versioned[[]agent.Task]
+	logs  *versioned[[]agent.LogSubscription]
+	nets  *versioned[netview.NodeView] // never set when ds delivers no network views
+}
+
+func newServerSession(ds dispatcherSession) *serverSession {
+	return &serverSession{ds: ds, tasks: newVersioned[[]agent.Task](), logs: newVersioned[[]agent.LogSubscription](),
+		nets: newVersioned[netview.NodeView]()}
 }
 
 func (ss *serverSession) pump() {
+	var nets <-chan netview.NodeView // nil (never ready) when the session has no network views
+	if ns, ok := ss.ds.(agent.NetworkSession); ok {
+		nets = ns.Networks()
+	}
 	for {
 		select {
 		case tasks := <-ss.ds.Assignments():
 			ss.tasks.set(tasks)
 		case subs := <-ss.ds.LogSubscriptions():
 			ss.logs.set(subs)
+		case v, ok := <-nets:
+			if !ok {
+				nets = nil
+				continue
+			}
+			ss.nets.set(v)
 		case <-ss.ds.Done():
 			return
 		}
@@ -187,6 +210,17 @@ func (d *dispatcherService) LogSubscriptions(req LogSubscriptionsRequest, reply 
 		return err
 	}
 	reply.Version, reply.Subscriptions, reply.Closed, err = poll(d, req.Session, ss, ss.logs, req.After)
+	return err
+}
+
+// Networks is Dispatcher.Networks, a long poll for a view of the node's overlay networks newer
+// than req.After. A session of a manager that computes no views never answers a new one.
+func (d *dispatcherService) Networks(req NetworksRequest, reply *NetworksReply) error {
+	ss, err := d.session(req.Session, false)
+	if err != nil {
+		return err
+	}
+	reply.Version, reply.View, reply.Closed, err = poll(d, req.Session, ss, ss.nets, req.After)
 	return err
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/docker/docker/api/types/swarm"
 
 	"github.com/shoal-project/shoal/swarm/agent"
+	"github.com/shoal-project/shoal/swarm/netview"
 )
 
 // The wire forms of the RPCs (JSON). They are exported because net/rpc requires it; other
@@ -105,6 +106,21 @@ type LogSubscriptionsReply struct {
 	Version       uint64
 	Subscriptions []agent.LogSubscription
 	Closed        bool `json:",omitempty"`
+}
+
+// NetworksRequest is Dispatcher.Networks' argument: answer once the node's view of its overlay
+// networks is newer than After.
+type NetworksRequest struct {
+	Session string
+	After   uint64
+}
+
+// NetworksReply is the node's whole network view at Version (unchanged when Version equals After:
+// the poll timed out, or the manager computes no views). Closed: the session ended.
+type NetworksReply struct {
+	Version uint64
+	View    netview.NodeView
+	Closed  bool `json:",omitempty"`
 }
 
 // PublishLogsRequest is Dispatcher.PublishLogs' argument: one batch of a subscription of this
