@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/shoal-project/shoal/overlay"
 	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/runtime/containerapi"
 	"github.com/shoal-project/shoal/runtime/executor"
@@ -19,6 +20,8 @@ type parts struct {
 	runtime    *container.Runtime
 	executor   agent.Executor
 	containers *containerapi.Backend
+	networks   *overlay.Manager // nil when the data plane could not start
+	log        *slog.Logger
 }
 
 func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(container.Event)) (*parts, error) {
@@ -32,11 +35,22 @@ func newParts(ctx context.Context, cfg Config, log *slog.Logger, onEvent func(co
 	}
 	containers := containerapi.New(rt, images)
 	images.SetUsers(containers.ImageUsers) // docker rmi refuses images that containers use
-	return &parts{images: images, runtime: rt, executor: executor.New(images, rt, Version, cfg.ExecRoot), containers: containers}, nil
+	exec := executor.New(images, rt, Version, cfg.ExecRoot)
+	p := &parts{images: images, runtime: rt, executor: exec, containers: containers, log: log}
+	if nets, err := overlay.New(cfg.ExecRoot, log); err != nil {
+		log.Error("overlay networks are not available: tasks get loopback only", "err", err)
+	} else {
+		p.networks = nets
+		exec.SetNetworks(nets)
+	}
+	return p, nil
 }
 
 func (p *parts) close() {
-	// containers keep running: a restarted shoald adopts them
+	// containers keep running, and their networks stay: a restarted shoald adopts them
+	if p.networks != nil {
+		p.networks.Close()
+	}
 	p.runtime.Close()
 }
 
@@ -66,6 +80,11 @@ func (p *parts) removeTaskContainers() {
 	for _, c := range p.runtime.List() {
 		if _, ok := c.Spec.Labels["com.docker.swarm.task.id"]; ok {
 			p.runtime.Delete(c.ID)
+		}
+	}
+	if p.networks != nil {
+		if err := p.networks.Reset(); err != nil {
+			p.log.Warn("overlay: removing the networks of the swarm left", "err", err)
 		}
 	}
 }

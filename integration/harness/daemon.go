@@ -361,8 +361,27 @@ func (d *Daemon) cleanup() {
 	if left := unmountAll(d.Dir); len(left) > 0 {
 		t.Errorf("harness: mounts left under %s: %v", d.Dir, left)
 	}
+	if d.opts.NetNS == "" {
+		removeDataPlaneLeftovers(t)
+	}
 	if err := os.RemoveAll(d.Dir); err != nil {
 		t.Errorf("harness: remove %s: %v", d.Dir, err)
+	}
+}
+
+// removeDataPlaneLeftovers removes what a shoald's routing mesh leaves in the test's own network
+// namespace when it stops without leaving its swarm (as a node keeps it for its next start): the
+// gateway bridge and the nftables table. The namespaces it made went with the unmounts.
+func removeDataPlaneLeftovers(t testing.TB) {
+	if err := exec.Command("ip", "link", "show", "shoal_gwbridge").Run(); err == nil {
+		if out, err := exec.Command("ip", "link", "del", "shoal_gwbridge").CombinedOutput(); err != nil {
+			t.Errorf("harness: removing shoal_gwbridge: %v: %s", err, out)
+		}
+	}
+	if err := exec.Command("nft", "list", "table", "ip", "shoal-ingress").Run(); err == nil {
+		if out, err := exec.Command("nft", "delete", "table", "ip", "shoal-ingress").CombinedOutput(); err != nil {
+			t.Errorf("harness: removing the nftables table shoal-ingress: %v: %s", err, out)
+		}
 	}
 }
 

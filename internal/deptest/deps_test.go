@@ -22,6 +22,10 @@ var rules = []struct {
 	{module + "swarm/agent", []string{module + "swarm/store", module + "swarm/raft", module + "swarm/control",
 		module + "swarm/orchestrator", module + "swarm/allocator", module + "swarm/scheduler", module + "swarm/dispatcher",
 		module + "swarm/node"}, "the agent never imports manager packages"},
+	{module + "overlay", []string{module + "swarm/store", module + "swarm/raft", module + "swarm/control",
+		module + "swarm/orchestrator", module + "swarm/allocator", module + "swarm/scheduler", module + "swarm/dispatcher",
+		module + "swarm/node", module + "swarm/agent", module + "runtime/", module + "routes", module + "server"},
+		"the data plane knows only the network view (swarm/netview) and the kernel"},
 	{module + "runtime/", []string{module + "swarm/store", module + "swarm/raft", module + "swarm/control", module + "routes"}, "the runtime serves the agent, not the manager"},
 }
 

@@ -29,6 +29,7 @@ type Executor struct {
 	rt            *container.Runtime
 	engineVersion string
 	filesDir      string // <exec-root>/taskfiles: each task's secret and config files
+	nets          Networks
 }
 
 // New makes an executor over an image store and a container runtime; execRoot holds the secret and
@@ -146,7 +147,19 @@ func (c *controller) Prepare(ctx context.Context) error {
 		return err
 	}
 	spec.Mounts = append(spec.Mounts, mounts...)
-	_, err = c.e.rt.Create(ctx, spec)
+	if c.e.nets != nil {
+		ns, err := c.e.nets.Attach(ctx, c.task, dnsUpstream(c.task.Spec.ContainerSpec.DNSConfig))
+		if err != nil {
+			return err
+		}
+		if ns != "" {
+			spec.NetNS = ns
+			spec.DNS = embeddedDNS(spec.DNS)
+		}
+	}
+	if _, err = c.e.rt.Create(ctx, spec); err != nil && c.e.nets != nil {
+		c.e.nets.Detach(c.task.ID)
+	}
 	return err
 }
 
@@ -253,7 +266,10 @@ func (c *controller) Remove(ctx context.Context) error {
 	defer os.RemoveAll(c.filesDir())
 	err := c.e.rt.Delete(c.name)
 	if errdefs.IsNotFound(err) {
-		return nil
+		err = nil
+	}
+	if err == nil && c.e.nets != nil {
+		c.e.nets.Detach(c.task.ID)
 	}
 	return err
 }

@@ -10,11 +10,15 @@
 // GET /health answers 200 "ok", or 503 "unhealthy" while the file
 // $UNHEALTHY_FILE (default /tmp/unhealthy) exists. It listens on :80, or on
 // :$PORT when PORT is set, and exits 0 on SIGTERM.
+//
+// `whoami get URL` is a client instead: it prints the body of GET URL (names resolved by Go's own
+// resolver, from /etc/resolv.conf), or exits 1 with the error.
 package main
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
@@ -25,6 +29,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "get" {
+		os.Exit(get(os.Args[2]))
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "80"
@@ -66,6 +73,22 @@ func main() {
 	if err := srv.ListenAndServe(); err != nil && err != http.ErrServerClosed {
 		log.Fatal(err)
 	}
+}
+
+// get prints the body of GET url; 0 on a 200 answer.
+func get(url string) int {
+	cl := &http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(os.Stdout, resp.Body); err != nil || resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, resp.Status, err)
+		return 1
+	}
+	return 0
 }
 
 // addresses lists the interface addresses, loopback included, in CIDR form.
