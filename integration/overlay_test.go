@@ -108,13 +108,29 @@ func TestOverlayNetworking(t *testing.T) {
 			}
 		}
 	})
-	for _, h := range c.Hosts {
-		h := h
+	meshAnswers := func(h *harness.Host) {
+		t.Helper()
 		harness.Eventually(t, 30*time.Second, func() (bool, string) {
 			body, err := httpGetIn(h, h.Addr+":8080")
 			return err == nil && strings.Contains(body, "Hostname: "), fmt.Sprintf("GET %s:8080 on %s: %v %s", h.Addr, h.Name, err, body)
 		})
 	}
+	for _, h := range c.Hosts {
+		meshAnswers(h)
+	}
+
+	// shoald killed and started again on host1: its containers kept their networks, and their DNS
+	// and the routing mesh answer again
+	h1.Kill()
+	h1.Start()
+	harness.Eventually(t, 30*time.Second, func() (bool, string) {
+		out, stderr, _ := h1.Docker(t, "exec", probe, "nslookup", "bar")
+		return lookupAddrs(out)[0] == vip, out + stderr
+	})
+	if out, stderr, code := h1.Docker(t, "exec", client, "/whoami", "get", "http://bar/"); code != 0 {
+		t.Errorf("GET http://bar/ after shoald's restart: exit %d: %s%s", code, out, stderr)
+	}
+	meshAnswers(h1)
 }
 
 // dataPlane shows a host's addresses and nftables rules, and those of its ingress sandbox, for a
