@@ -48,6 +48,15 @@ func TestOverlayNetworking(t *testing.T) {
 		t.Fatalf("bar has task addresses %v on appnet, want 3", taskIPs)
 	}
 
+	// the client's container shows its network as Docker shows it
+	clientIP := strings.SplitN(serviceTaskIPs(t, h1, "client", "appnet")[0], "/", 2)[0]
+	if out := h1.MustDocker(t, "inspect", "-f", `{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{$e.IPAddress}}/{{$e.IPPrefixLen}} {{$e.MacAddress}}{{end}}`, client); !strings.HasPrefix(out, "appnet "+clientIP+"/24 02:42:") {
+		t.Errorf("client's NetworkSettings.Networks: %q, want appnet %s/24", out, clientIP)
+	}
+	if out := h1.MustDocker(t, "ps", "-f", "id="+client, "--format", "{{.Networks}}"); out != "appnet" {
+		t.Errorf("docker ps NETWORKS %q, want appnet", out)
+	}
+
 	// the embedded DNS (busybox's nslookup): the name to the VIP, tasks.<name> to the tasks
 	harness.Eventually(t, 30*time.Second, func() (bool, string) {
 		out, stderr, _ := h1.Docker(t, "exec", probe, "nslookup", "bar")

@@ -77,9 +77,21 @@ type Spec struct {
 	// NetNS is "" (or "none") for a new network namespace with only loopback, "host" for the
 	// host's, or the path of a network namespace to join (e.g. /run/netns/x).
 	NetNS string
+	// Networks are the networks the namespace at NetNS was plugged into (by the node's overlay data
+	// plane), as inspect and ps show them; they change nothing in the container.
+	Networks []NetworkEndpoint `json:",omitempty"`
 
 	// Healthcheck is run inside the container; nil or Test ["NONE"] disables it.
 	Healthcheck *containertypes.HealthConfig
+}
+
+// NetworkEndpoint is a container's place on one network.
+type NetworkEndpoint struct {
+	Name, NetworkID, EndpointID string
+	Address                     string // "10.0.1.5/24"
+	MacAddress                  string
+	Aliases                     []string `json:",omitempty"` // the service's aliases on the network
+	DNSNames                    []string `json:",omitempty"`
 }
 
 // Resources are the container's cgroup limits. Zero means no limit.

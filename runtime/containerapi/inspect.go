@@ -2,6 +2,7 @@ package containerapi
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"time"
@@ -103,9 +104,24 @@ func inspect(c *container.Container, execIDs []string) *containertypes.InspectRe
 				SandboxKey: sandboxKey(s.NetNS),
 				Ports:      nat.PortMap{},
 			},
-			Networks: map[string]*network.EndpointSettings{},
+			Networks: endpointSettings(s.Networks),
 		},
 	}
+}
+
+// endpointSettings are the container's networks as NetworkSettings.Networks shows them.
+func endpointSettings(eps []container.NetworkEndpoint) map[string]*network.EndpointSettings {
+	out := map[string]*network.EndpointSettings{}
+	for _, e := range eps {
+		es := &network.EndpointSettings{NetworkID: e.NetworkID, EndpointID: e.EndpointID, MacAddress: e.MacAddress,
+			Aliases: e.Aliases, DNSNames: e.DNSNames}
+		if p, err := netip.ParsePrefix(e.Address); err == nil {
+			es.IPAddress, es.IPPrefixLen = p.Addr().String(), p.Bits()
+			es.IPAMConfig = &network.EndpointIPAMConfig{IPv4Address: es.IPAddress}
+		}
+		out[e.Name] = es
+	}
+	return out
 }
 
 // lowerDir is overlayfs's lowerdir: the image layers, top-most first.

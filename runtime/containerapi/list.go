@@ -11,7 +11,6 @@ import (
 
 	containertypes "github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/errdefs"
 
 	"github.com/shoal-project/shoal/runtime/container"
@@ -71,7 +70,7 @@ func summary(c *container.Container, now time.Time) containertypes.Summary {
 		State:   stateOf(c),
 		Status:  statusText(c.State, now),
 		NetworkSettings: &containertypes.NetworkSettingsSummary{
-			Networks: map[string]*network.EndpointSettings{},
+			Networks: endpointSettings(c.Spec.Networks),
 		},
 		Mounts: mountPoints(c),
 	}

@@ -155,6 +155,7 @@ func (c *controller) Prepare(ctx context.Context) error {
 		if ns != "" {
 			spec.NetNS = ns
 			spec.DNS = embeddedDNS(spec.DNS)
+			spec.Networks = endpoints(c.task, c.name, spec.ID)
 		}
 	}
 	if _, err = c.e.rt.Create(ctx, spec); err != nil && c.e.nets != nil {

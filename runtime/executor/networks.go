@@ -2,13 +2,18 @@ package executor
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
 
 	"github.com/docker/docker/api/types/swarm"
 
+	"github.com/shoal-project/shoal/overlay/kernel"
+	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/swarm/agent"
 	"github.com/shoal-project/shoal/swarm/netview"
 )
@@ -64,6 +69,32 @@ func dnsUpstream(d *swarm.DNSConfig) []string {
 	out := make([]string, 0, len(ns))
 	for _, n := range ns {
 		out = append(out, net.JoinHostPort(n, "53"))
+	}
+	return out
+}
+
+// endpoints are the task's overlay networks as the container's inspect shows them: name, address,
+// MAC, the service's aliases there, and the DNS names the embedded DNS answers for the task.
+func endpoints(t swarm.Task, containerName, containerID string) []container.NetworkEndpoint {
+	var out []container.NetworkEndpoint
+	for _, na := range t.NetworksAttachments {
+		n := na.Network
+		if n.Spec.Labels["com.docker.swarm.predefined"] == "true" || len(na.Addresses) == 0 {
+			continue
+		}
+		ep := container.NetworkEndpoint{Name: n.Spec.Name, NetworkID: n.ID, Address: na.Addresses[0]}
+		sum := sha256.Sum256([]byte(t.ID + "/" + n.ID))
+		ep.EndpointID = hex.EncodeToString(sum[:])
+		if p, err := netip.ParsePrefix(na.Addresses[0]); err == nil {
+			ep.MacAddress = kernel.MACFor(p.Addr()).String()
+		}
+		for _, c := range t.Spec.Networks {
+			if c.Target == n.ID || strings.EqualFold(c.Target, n.Spec.Name) {
+				ep.Aliases = append(ep.Aliases, c.Aliases...)
+			}
+		}
+		ep.DNSNames = append([]string{containerName, containerID[:12]}, ep.Aliases...)
+		out = append(out, ep)
 	}
 	return out
 }
