@@ -57,6 +57,11 @@ func TestOverlayNetworking(t *testing.T) {
 		t.Errorf("docker ps NETWORKS %q, want appnet", out)
 	}
 
+	// a way out through the node's gateway bridge: the registry host is outside the swarm
+	if out, stderr, code := h1.Docker(t, "exec", client, "/whoami", "get", "http://"+c.Registry.Addr+"/v2/"); code != 0 {
+		t.Errorf("GET the registry from a task: exit %d: %s%s", code, out, stderr)
+	}
+
 	// the embedded DNS (busybox's nslookup): the name to the VIP, tasks.<name> to the tasks
 	harness.Eventually(t, 30*time.Second, func() (bool, string) {
 		out, stderr, _ := h1.Docker(t, "exec", probe, "nslookup", "bar")
@@ -126,6 +131,22 @@ func TestOverlayNetworking(t *testing.T) {
 	}
 	for _, h := range c.Hosts {
 		meshAnswers(h)
+	}
+
+	// a port published in host mode answers on the node of its task only, and service ps shows it
+	h1.MustDocker(t, "service", "create", "-d", "--name", "hostport", "--publish", "mode=host,published=8081,target=80",
+		"--constraint", "node.hostname==host2", imgs["whoami:1"])
+	harness.Eventually(t, 60*time.Second, func() (bool, string) {
+		out := h1.MustDocker(t, "service", "ps", "hostport", "--format", "{{.Node}} {{.CurrentState}} {{.Ports}}")
+		return strings.HasPrefix(out, "host2 Running") && strings.HasSuffix(out, "*:8081->80/tcp"), out
+	})
+	h2 := c.Hosts[1]
+	harness.Eventually(t, 30*time.Second, func() (bool, string) {
+		body, err := httpGetIn(h2, h2.Addr+":8081")
+		return err == nil && strings.Contains(body, "Hostname: "), fmt.Sprintf("GET %s:8081: %v %s", h2.Addr, err, body)
+	})
+	if body, err := httpGetIn(h1, h1.Addr+":8081"); err == nil {
+		t.Errorf("host1 answers on host2's host-mode port: %s", body)
 	}
 
 	// shoald killed and started again on host1: its containers kept their networks, and their DNS

@@ -40,6 +40,7 @@ type Manager struct {
 	ingress   bool                            // the ingress sandbox and host rules are in place
 	meshPorts []lb.IngressPort                // the published ports in place, with their backends
 	meshAddr  string                          // the sandbox's ingress address in place
+	gateway   netip.Prefix                    // the gateway bridge's address, once it is made
 }
 
 // sandbox is one task container's network namespace and what serves it.
@@ -48,8 +49,14 @@ type sandbox struct {
 	NSPath      string
 	Attachments []attachment
 	Upstream    []string // the DNS servers names that are not the swarm's go to
-	dns         *dns.Server
-	vips        []lb.VIP // the load balancing in place (a table replaced costs ~25 ms)
+	// GatewayAddr is the container's address on the node's gateway bridge (its way out); invalid
+	// for a container on internal networks only.
+	GatewayAddr netip.Prefix `json:",omitempty"`
+	// Published are the ports the container publishes in host mode (on its gateway address).
+	Published []published `json:",omitempty"`
+	dns       *dns.Server
+	vips      []lb.VIP // the load balancing in place (a table replaced costs ~25 ms)
+	vipsSet   bool     // vips is in place
 }
 
 // New makes the data plane of a node whose state lives under execRoot, and takes back the task
@@ -70,11 +77,16 @@ func New(execRoot string, log *slog.Logger) (*Manager, error) {
 
 // Attach makes the network namespace of a task's container and plugs it into the task's overlay
 // networks (eth0, eth1... in the order of its attachments), with the DNS server and the service
-// load balancing it uses. It returns the namespace's path, or "" for a task on no overlay
-// network. upstream are the DNS servers for names that are not the swarm's.
-func (m *Manager) Attach(ctx context.Context, t swarm.Task, upstream []string) (string, error) {
+// load balancing it uses, and into the node's gateway bridge (the next ethN, with the default
+// route), its way out, unless all its networks are internal. It returns the namespace's path,
+// or "" for a task on the node's own network. upstream are the DNS servers for names that are not
+// the swarm's.
+func (m *Manager) Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.PortConfig, upstream []string) (string, error) {
+	if hostNetwork(t) {
+		return "", nil
+	}
 	atts, err := taskAttachments(t)
-	if err != nil || len(atts) == 0 {
+	if err != nil {
 		return "", err
 	}
 	m.mu.Lock()
@@ -82,12 +94,15 @@ func (m *Manager) Attach(ctx context.Context, t swarm.Task, upstream []string) (
 	if sb, ok := m.sandboxes[t.ID]; ok {
 		return sb.NSPath, nil
 	}
-	sb := &sandbox{TaskID: t.ID, Attachments: atts, Upstream: upstream}
+	sb := &sandbox{TaskID: t.ID, Attachments: atts, Upstream: upstream, Published: publishedPorts(hostPorts)}
 	if err := m.plug(sb); err != nil {
 		m.unplug(sb)
 		return "", fmt.Errorf("attaching to the task's networks: %w", err)
 	}
 	m.sandboxes[t.ID] = sb
+	if err := m.applyGateway(); err != nil {
+		m.log.Warn("overlay: the host-mode ports", "err", err)
+	}
 	if err := saveRecord(m.state, sb); err != nil {
 		m.log.Warn("overlay: saving the sandbox record", "task", t.ID, "err", err)
 	}
@@ -111,7 +126,81 @@ func (m *Manager) plug(sb *sandbox) error {
 			return err
 		}
 	}
+	if needsGateway(sb.Attachments) {
+		gw, err := m.ensureGateway()
+		if err != nil {
+			return err
+		}
+		if sb.GatewayAddr, err = nextGatewayAddr(gw.Masked(), m.gatewayUsed()); err != nil {
+			return err
+		}
+		if err := m.k.AttachToBridge(gatewayBridge, ns, gatewayIf(sb), sb.GatewayAddr, gw.Addr()); err != nil {
+			return err
+		}
+	}
+	if len(sb.Attachments) == 0 {
+		return nil // no overlay network: no service discovery, as on Docker's default bridge
+	}
 	return m.serve(sb)
+}
+
+// gatewayIf is the name of a container's interface on the gateway bridge: the one after its
+// overlay networks'.
+func gatewayIf(sb *sandbox) string { return fmt.Sprintf("eth%d", len(sb.Attachments)) }
+
+// ensureGateway makes the node's gateway bridge and its table (the way out of the containers on
+// it), and returns the bridge's address.
+func (m *Manager) ensureGateway() (netip.Prefix, error) {
+	if m.gateway.IsValid() {
+		return m.gateway, nil
+	}
+	gw, _, err := gatewaySubnet(ifaceAddrs())
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if err := m.k.EnsureBridge(gatewayBridge, gw); err != nil {
+		return netip.Prefix{}, err
+	}
+	if err := lb.EnableRouteLocalnet(gatewayBridge); err != nil {
+		return netip.Prefix{}, err
+	}
+	m.gateway = gw
+	if err := m.applyGateway(); err != nil {
+		m.gateway = netip.Prefix{}
+		return netip.Prefix{}, err
+	}
+	return gw, nil
+}
+
+// applyGateway puts the node's gateway table in place: the containers' way out and the ports they
+// publish in host mode.
+func (m *Manager) applyGateway() error {
+	if !m.gateway.IsValid() {
+		return nil
+	}
+	var all []hostModePort
+	for _, sb := range m.sandboxes {
+		for _, p := range sb.Published {
+			all = append(all, hostModePort{taskID: sb.TaskID, dest: sb.GatewayAddr.Addr(), published: p})
+		}
+	}
+	ports, dropped := gatewayPorts(all)
+	for _, d := range dropped {
+		m.log.Warn("overlay: a host-mode port is already published on this node", "task", d.taskID, "port", d.published.Port)
+	}
+	return lb.ApplyGateway(gatewayBridge, m.gateway.Masked(), ports)
+}
+
+// gatewayUsed are the addresses of the gateway bridge in use: the bridge's, the ingress sandbox's
+// and the containers'.
+func (m *Manager) gatewayUsed() map[netip.Addr]bool {
+	used := map[netip.Addr]bool{}
+	for _, sb := range m.sandboxes {
+		if sb.GatewayAddr.IsValid() {
+			used[sb.GatewayAddr.Addr()] = true
+		}
+	}
+	return used
 }
 
 // serve starts a sandbox's DNS server and puts its load-balancing rules in place, from the view.
@@ -127,14 +216,14 @@ func (m *Manager) serve(sb *sandbox) error {
 
 // applyVIPs puts a sandbox's load-balancing rules in place unless they already are.
 func (m *Manager) applyVIPs(sb *sandbox, vips []lb.VIP) error {
-	if sb.vips != nil && reflect.DeepEqual(sb.vips, vips) {
+	if sb.vipsSet && reflect.DeepEqual(sb.vips, vips) {
 		return nil
 	}
 	if err := lb.ApplyVIPs(sb.NSPath, vips); err != nil {
-		sb.vips = nil
+		sb.vipsSet = false
 		return err
 	}
-	sb.vips = append([]lb.VIP{}, vips...)
+	sb.vips, sb.vipsSet = vips, true
 	return nil
 }
 
@@ -150,6 +239,11 @@ func (m *Manager) unplug(sb *sandbox) {
 	for i, a := range sb.Attachments {
 		if err := m.k.DetachContainer(a.NetworkID, sb.NSPath, fmt.Sprintf("eth%d", i)); err != nil {
 			m.log.Debug("overlay: detach", "task", sb.TaskID, "err", err)
+		}
+	}
+	if sb.GatewayAddr.IsValid() {
+		if err := m.k.DetachFromBridge(sb.NSPath, gatewayIf(sb)); err != nil {
+			m.log.Debug("overlay: detach from the gateway bridge", "task", sb.TaskID, "err", err)
 		}
 	}
 	if err := m.k.RemoveNetNS(sandboxName(sb.TaskID)); err != nil {
@@ -170,6 +264,11 @@ func (m *Manager) Detach(taskID string) {
 	m.unplug(sb)
 	removeRecord(m.state, taskID)
 	m.pruneNetworks()
+	if len(sb.Published) > 0 {
+		if err := m.applyGateway(); err != nil {
+			m.log.Warn("overlay: the host-mode ports", "err", err)
+		}
+	}
 }
 
 // ensureNetwork makes a network's namespace, bridge and VXLAN device, with its peers from the view.
@@ -230,6 +329,9 @@ func (m *Manager) ApplyNetworks(ctx context.Context, v netview.NodeView) error {
 		}
 	}
 	for _, sb := range m.sandboxes {
+		if len(sb.Attachments) == 0 {
+			continue // on the gateway bridge only: no service discovery
+		}
 		ids := networkIDs(sb.Attachments)
 		if sb.dns != nil {
 			sb.dns.SetResolver(dns.NewTable(v, ids))
@@ -286,17 +388,12 @@ func (m *Manager) applyIngress(v netview.NodeView, local func(netip.Addr) bool) 
 	if err := m.k.AttachContainer(in.ID, ns, "eth0", addr); err != nil {
 		return err
 	}
-	gatewayAddr, sandboxAddr, err := gatewaySubnet(ifaceAddrs())
+	gatewayAddr, err := m.ensureGateway()
 	if err != nil {
 		return err
 	}
-	if err := m.k.EnsureBridge(gatewayBridge, gatewayAddr); err != nil {
-		return err
-	}
+	sandboxAddr := sandboxOn(gatewayAddr)
 	if err := m.k.AttachToBridge(gatewayBridge, ns, "eth1", sandboxAddr, gatewayAddr.Addr()); err != nil {
-		return err
-	}
-	if err := lb.EnableRouteLocalnet(gatewayBridge); err != nil {
 		return err
 	}
 	m.ingress = true
@@ -314,11 +411,7 @@ func (m *Manager) applyIngress(v netview.NodeView, local func(netip.Addr) bool) 
 // own when it has one, else the first of 172.18.0.0/16 ... 172.31.0.0/16 that no interface of the
 // node overlaps (as Docker picks docker_gwbridge's subnet from its pools).
 func gatewaySubnet(addrs map[string][]netip.Prefix) (gateway, sandbox netip.Prefix, err error) {
-	at := func(p netip.Prefix, host byte) netip.Prefix {
-		a := p.Masked().Addr().As4()
-		a[3] = host
-		return netip.PrefixFrom(netip.AddrFrom4(a), p.Bits())
-	}
+	at := hostOn
 	for _, p := range addrs[gatewayBridge] {
 		if p.Addr().Is4() {
 			return p, at(p, 2), nil
@@ -340,6 +433,16 @@ func gatewaySubnet(addrs map[string][]netip.Prefix) (gateway, sandbox netip.Pref
 	}
 	return netip.Prefix{}, netip.Prefix{}, errors.New("no free subnet for the gateway bridge in 172.18.0.0/16-172.31.0.0/16")
 }
+
+// hostOn is the address host of a /16 or /24 subnet (the last byte), with the subnet's length.
+func hostOn(p netip.Prefix, host byte) netip.Prefix {
+	a := p.Masked().Addr().As4()
+	a[3] = host
+	return netip.PrefixFrom(netip.AddrFrom4(a), p.Bits())
+}
+
+// sandboxOn is the ingress sandbox's address on the gateway bridge: .2 of its subnet.
+func sandboxOn(gateway netip.Prefix) netip.Prefix { return hostOn(gateway, 2) }
 
 // ifaceAddrs are the addresses of the node's interfaces, by interface name.
 func ifaceAddrs() map[string][]netip.Prefix {
@@ -382,6 +485,10 @@ func (m *Manager) Reset() error {
 	m.networks = map[string]kernel.NetworkConfig{}
 	m.ingress = false
 	m.meshPorts, m.meshAddr = nil, ""
+	m.gateway = netip.Prefix{}
+	if err := m.k.RemoveBridge(gatewayBridge); err != nil {
+		m.log.Warn("overlay: removing the gateway bridge", "err", err)
+	}
 	m.view = netview.NodeView{}
 	return errors.Join(lb.RemoveAll(""), m.k.Cleanup())
 }
@@ -399,10 +506,20 @@ func (m *Manager) adopt() {
 				m.log.Warn("overlay: network of an adopted task", "task", sb.TaskID, "err", err)
 			}
 		}
-		if err := m.serve(sb); err != nil {
-			m.log.Warn("overlay: serving an adopted task", "task", sb.TaskID, "err", err)
+		if sb.GatewayAddr.IsValid() {
+			if _, err := m.ensureGateway(); err != nil {
+				m.log.Warn("overlay: the gateway bridge of an adopted task", "task", sb.TaskID, "err", err)
+			}
+		}
+		if len(sb.Attachments) > 0 {
+			if err := m.serve(sb); err != nil {
+				m.log.Warn("overlay: serving an adopted task", "task", sb.TaskID, "err", err)
+			}
 		}
 		m.sandboxes[sb.TaskID] = sb
+	}
+	if err := m.applyGateway(); err != nil {
+		m.log.Warn("overlay: the host-mode ports", "err", err)
 	}
 }
 

@@ -21,6 +21,7 @@ type attachment struct {
 	NetworkID string
 	Network   kernel.NetworkConfig
 	Addr      netip.Prefix // the task's address, "10.0.1.5/24"
+	Internal  bool         `json:",omitempty"` // the network has no way out
 }
 
 // taskAttachments lists the overlay networks of a task in the order of its attachments (eth0,
@@ -41,7 +42,7 @@ func taskAttachments(t swarm.Task) ([]attachment, error) {
 		if err != nil {
 			return nil, fmt.Errorf("network %s: address %q: %w", n.Spec.Name, na.Addresses[0], err)
 		}
-		out = append(out, attachment{NetworkID: n.ID, Network: cfg, Addr: addr})
+		out = append(out, attachment{NetworkID: n.ID, Network: cfg, Addr: addr, Internal: n.Spec.Internal})
 	}
 	return out, nil
 }
@@ -185,6 +186,95 @@ func ingressNetwork(v netview.NodeView) (netview.Network, bool) {
 		}
 	}
 	return netview.Network{}, false
+}
+
+// hostNetwork tells whether a task runs in its node's own network namespace: its first network is
+// the swarm's predefined host network.
+func hostNetwork(t swarm.Task) bool {
+	if len(t.NetworksAttachments) == 0 {
+		return false
+	}
+	n := t.NetworksAttachments[0].Network.Spec
+	return n.Labels["com.docker.swarm.predefined"] == "true" && n.Name == "host"
+}
+
+// needsGateway tells whether a task's container gets a way out through the node's gateway bridge:
+// as in Docker, unless every network it is on is internal.
+func needsGateway(atts []attachment) bool {
+	for _, a := range atts {
+		if !a.Internal {
+			return true
+		}
+	}
+	return len(atts) == 0
+}
+
+// nextGatewayAddr is the first address of the gateway subnet from .3 on (.1 is the bridge, .2 the
+// ingress sandbox) that is not used.
+func nextGatewayAddr(subnet netip.Prefix, used map[netip.Addr]bool) (netip.Prefix, error) {
+	a := subnet.Masked().Addr().Next().Next().Next()
+	for ; subnet.Contains(a); a = a.Next() {
+		if !used[a] && subnet.Contains(a.Next()) { // not the broadcast address
+			return netip.PrefixFrom(a, subnet.Bits()), nil
+		}
+	}
+	return netip.Prefix{}, fmt.Errorf("no free address on the gateway bridge (%s)", subnet)
+}
+
+// published is a port a container publishes in host mode.
+type published struct {
+	Protocol     string
+	Port, Target uint16
+}
+
+// publishedPorts are the host-mode ports of a task's service that name their port on the node
+// (a port left to the node to choose is not forwarded).
+func publishedPorts(ports []swarm.PortConfig) []published {
+	var out []published
+	for _, p := range ports {
+		if p.PublishMode != swarm.PortConfigPublishModeHost || p.PublishedPort == 0 || p.TargetPort == 0 ||
+			p.PublishedPort > 65535 || p.TargetPort > 65535 {
+			continue
+		}
+		proto := string(p.Protocol)
+		if proto == "" {
+			proto = "tcp"
+		}
+		out = append(out, published{Protocol: proto, Port: uint16(p.PublishedPort), Target: uint16(p.TargetPort)})
+	}
+	return out
+}
+
+// hostModePort is one container's host-mode port on the node.
+type hostModePort struct {
+	taskID    string
+	dest      netip.Addr
+	published published
+}
+
+// gatewayPorts are the node's forwarding rules for the containers' host-mode ports: one per
+// protocol and port, the task with the smallest ID first (the scheduler keeps two tasks from
+// publishing one port on a node; a task left over from before a change may still hold it); the
+// others are dropped.
+func gatewayPorts(all []hostModePort) (ports []lb.GatewayPort, dropped []hostModePort) {
+	sort.Slice(all, func(i, j int) bool { return all[i].taskID < all[j].taskID })
+	taken := map[string]bool{}
+	for _, p := range all {
+		key := p.published.Protocol + "/" + strconv.Itoa(int(p.published.Port))
+		if taken[key] || !p.dest.IsValid() {
+			dropped = append(dropped, p)
+			continue
+		}
+		taken[key] = true
+		ports = append(ports, lb.GatewayPort{Protocol: p.published.Protocol, Port: p.published.Port, Dest: p.dest, TargetPort: p.published.Target})
+	}
+	sort.Slice(ports, func(i, j int) bool {
+		if ports[i].Port != ports[j].Port {
+			return ports[i].Port < ports[j].Port
+		}
+		return ports[i].Protocol < ports[j].Protocol
+	})
+	return ports, dropped
 }
 
 // networkIDs lists the networks of a container's attachments.

@@ -156,3 +156,54 @@ func TestGatewaySubnet(t *testing.T) {
 		t.Error("no error when every candidate is taken")
 	}
 }
+
+func TestGatewayAddrs(t *testing.T) {
+	subnet := netip.MustParsePrefix("172.18.0.0/16")
+	got, err := nextGatewayAddr(subnet, map[netip.Addr]bool{netip.MustParseAddr("172.18.0.3"): true})
+	if err != nil || got.String() != "172.18.0.4/16" {
+		t.Errorf("next address %v %v, want 172.18.0.4/16 (.1 bridge, .2 sandbox, .3 used)", got, err)
+	}
+	small := netip.MustParsePrefix("10.9.9.0/30") // .0 net, .3 broadcast: nothing from .3 on
+	if _, err := nextGatewayAddr(small, nil); err == nil {
+		t.Error("an address in a full subnet")
+	}
+	for _, tc := range []struct {
+		atts []attachment
+		want bool
+	}{
+		{nil, true},
+		{[]attachment{{Internal: true}}, false},
+		{[]attachment{{Internal: true}, {}}, true},
+	} {
+		if got := needsGateway(tc.atts); got != tc.want {
+			t.Errorf("needsGateway(%+v) = %v", tc.atts, got)
+		}
+	}
+}
+
+func TestHostModePorts(t *testing.T) {
+	pub := publishedPorts([]swarm.PortConfig{
+		{Protocol: "tcp", TargetPort: 80, PublishedPort: 8081, PublishMode: swarm.PortConfigPublishModeHost},
+		{TargetPort: 53, PublishedPort: 5353, PublishMode: swarm.PortConfigPublishModeHost}, // tcp by default
+		{Protocol: "udp", TargetPort: 9, PublishMode: swarm.PortConfigPublishModeHost},      // the node's choice: not forwarded
+		{Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: swarm.PortConfigPublishModeIngress},
+	})
+	want := []published{{"tcp", 8081, 80}, {"tcp", 5353, 53}}
+	if !reflect.DeepEqual(pub, want) {
+		t.Fatalf("published %+v, want %+v", pub, want)
+	}
+	a, b := netip.MustParseAddr("172.18.0.3"), netip.MustParseAddr("172.18.0.4")
+	ports, dropped := gatewayPorts([]hostModePort{
+		{taskID: "t2", dest: b, published: published{"tcp", 8081, 80}}, // the same port as t1's: dropped
+		{taskID: "t1", dest: a, published: published{"tcp", 8081, 80}},
+		{taskID: "t1", dest: a, published: published{"udp", 8081, 81}},
+		{taskID: "t3", published: published{"tcp", 9000, 90}}, // no gateway address
+	})
+	wantPorts := []lb.GatewayPort{{Protocol: "tcp", Port: 8081, Dest: a, TargetPort: 80}, {Protocol: "udp", Port: 8081, Dest: a, TargetPort: 81}}
+	if !reflect.DeepEqual(ports, wantPorts) {
+		t.Errorf("ports %+v, want %+v", ports, wantPorts)
+	}
+	if len(dropped) != 2 || dropped[0].taskID != "t2" || dropped[1].taskID != "t3" {
+		t.Errorf("dropped %+v", dropped)
+	}
+}

@@ -371,16 +371,18 @@ func (d *Daemon) cleanup() {
 
 // removeDataPlaneLeftovers removes what a shoald's routing mesh leaves in the test's own network
 // namespace when it stops without leaving its swarm (as a node keeps it for its next start): the
-// gateway bridge and the nftables table. The namespaces it made went with the unmounts.
+// gateway bridge and the nftables tables. The namespaces it made went with the unmounts.
 func removeDataPlaneLeftovers(t testing.TB) {
 	if err := exec.Command("ip", "link", "show", "shoal_gwbridge").Run(); err == nil {
 		if out, err := exec.Command("ip", "link", "del", "shoal_gwbridge").CombinedOutput(); err != nil {
 			t.Errorf("harness: removing shoal_gwbridge: %v: %s", err, out)
 		}
 	}
-	if err := exec.Command("nft", "list", "table", "ip", "shoal-ingress").Run(); err == nil {
-		if out, err := exec.Command("nft", "delete", "table", "ip", "shoal-ingress").CombinedOutput(); err != nil {
-			t.Errorf("harness: removing the nftables table shoal-ingress: %v: %s", err, out)
+	for _, table := range []string{"shoal-ingress", "shoal-gateway"} {
+		if err := exec.Command("nft", "list", "table", "ip", table).Run(); err == nil {
+			if out, err := exec.Command("nft", "delete", "table", "ip", table).CombinedOutput(); err != nil {
+				t.Errorf("harness: removing the nftables table %s: %v: %s", table, err, out)
+			}
 		}
 	}
 }

@@ -60,6 +60,15 @@ func matchLoopbackSrc() []expr.Any {
 	}
 }
 
+// matchSrcNet: ip saddr net/mask.
+func matchSrcNet(net, mask []byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: []byte{0, 0, 0, 0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: net},
+	}
+}
+
 // matchProto: meta l4proto proto.
 func matchProto(proto byte) []expr.Any {
 	return []expr.Any{
@@ -90,6 +99,23 @@ func matchOif(name string) []expr.Any {
 	copy(b, name)
 	return []expr.Any{
 		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: b},
+	}
+}
+
+// matchOifNot: oifname != name.
+func matchOifNot(name string) []expr.Any {
+	m := matchOif(name)
+	m[1].(*expr.Cmp).Op = expr.CmpOpNeq
+	return m
+}
+
+// matchIif: iifname name.
+func matchIif(name string) []expr.Any {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: b},
 	}
 }

@@ -62,11 +62,14 @@ func replaceTable(nsPath, name string, fill func(b *builder) error) error {
 	return nil
 }
 
-// RemoveAll deletes the package's tables (ip shoal-lb, ip shoal-ingress)
+// RemoveAll deletes the package's tables (ip shoal-lb, ip shoal-ingress, ip shoal-gateway)
 // in the netns at nsPath ("" = the caller's). Absent tables are fine.
 func RemoveAll(nsPath string) error {
 	if err := replaceTable(nsPath, lbTable, nil); err != nil {
 		return err
 	}
-	return replaceTable(nsPath, ingressTable, nil)
+	if err := replaceTable(nsPath, ingressTable, nil); err != nil {
+		return err
+	}
+	return replaceTable(nsPath, gatewayTable, nil)
 }

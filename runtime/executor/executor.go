@@ -75,7 +75,7 @@ func (e *Executor) Controller(at agent.Task, deps agent.Dependencies) (agent.Con
 	if t.Spec.ContainerSpec == nil {
 		return nil, errors.New("executor: task has no container spec")
 	}
-	c := &controller{e: e, task: t, name: t.Annotations.Name, deps: deps}
+	c := &controller{e: e, task: t, name: t.Annotations.Name, deps: deps, hostPorts: at.HostPorts}
 	c.failed = validateMounts(t.Spec.ContainerSpec.Mounts) // rejects the task at Prepare, as Docker's executor
 	if c.failed != nil {
 		return c, nil // Docker validates the mounts before it expands the templates
@@ -111,6 +111,8 @@ type controller struct {
 	deps   agent.Dependencies
 	failed error             // the task's mounts are invalid or its container spec's templates did not expand
 	files  *template.Context // what the task's secret and config templates see
+	// hostPorts are the ports the task's service publishes in host mode.
+	hostPorts []swarm.PortConfig
 }
 
 // filesDir is where the task's secret and config files live.
@@ -120,6 +122,7 @@ var (
 	_ agent.Controller              = (*controller)(nil)
 	_ agent.Readiness               = (*controller)(nil)
 	_ agent.ContainerStatusReporter = (*controller)(nil)
+	_ agent.PortStatusReporter      = (*controller)(nil)
 )
 
 func (c *controller) Prepare(ctx context.Context) error {
@@ -148,14 +151,16 @@ func (c *controller) Prepare(ctx context.Context) error {
 	}
 	spec.Mounts = append(spec.Mounts, mounts...)
 	if c.e.nets != nil {
-		ns, err := c.e.nets.Attach(ctx, c.task, dnsUpstream(c.task.Spec.ContainerSpec.DNSConfig))
+		ns, err := c.e.nets.Attach(ctx, c.task, c.hostPorts, dnsUpstream(c.task.Spec.ContainerSpec.DNSConfig))
 		if err != nil {
 			return err
 		}
 		if ns != "" {
 			spec.NetNS = ns
-			spec.DNS = embeddedDNS(spec.DNS)
-			spec.Networks = endpoints(c.task, c.name, spec.ID)
+			if eps := endpoints(c.task, c.name, spec.ID); len(eps) > 0 {
+				spec.DNS = embeddedDNS(spec.DNS) // service discovery on overlay networks
+				spec.Networks = eps
+			}
 		}
 	}
 	if _, err = c.e.rt.Create(ctx, spec); err != nil && c.e.nets != nil {
@@ -319,6 +324,15 @@ func (c *controller) Healthy(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// PortStatus implements agent.PortStatusReporter: the host-mode ports the node forwards to the
+// container, as Docker reports them (what `docker service ps` shows under PORTS).
+func (c *controller) PortStatus() swarm.PortStatus {
+	if c.e.nets == nil && !hostNetwork(c.task) {
+		return swarm.PortStatus{} // nothing forwards them
+	}
+	return swarm.PortStatus{Ports: c.hostPorts}
 }
 
 func (c *controller) ContainerStatus() *swarm.ContainerStatus {

@@ -21,8 +21,9 @@ import (
 // Networks is the node's overlay data plane as the executor uses it (overlay.Manager).
 type Networks interface {
 	// Attach makes the network namespace of a task's container, plugged into its overlay
-	// networks, and returns its path ("" for a task on no overlay network).
-	Attach(ctx context.Context, t swarm.Task, upstream []string) (string, error)
+	// networks and the node's gateway bridge, with the ports it publishes in host mode, and
+	// returns its path ("" for a task on the node's own network).
+	Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.PortConfig, upstream []string) (string, error)
 	// Detach undoes Attach once the container is gone.
 	Detach(taskID string)
 	ApplyNetworks(ctx context.Context, v netview.NodeView) error

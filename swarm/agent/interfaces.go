@@ -23,6 +23,9 @@ type Executor interface {
 type Task struct {
 	swarm.Task
 	ServiceAnnotations swarm.Annotations
+	// HostPorts are the ports the task's service publishes in host mode: the node forwards them to
+	// the task's container.
+	HostPorts []swarm.PortConfig `json:",omitempty"`
 }
 
 // Controller drives one task's container. Methods are called from one goroutine at a time.

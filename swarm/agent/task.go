@@ -85,6 +85,11 @@ type ContainerStatusReporter interface {
 	ContainerStatus() *swarm.ContainerStatus
 }
 
+// PortStatusReporter is implemented by controllers whose container publishes ports in host mode.
+type PortStatusReporter interface {
+	PortStatus() swarm.PortStatus
+}
+
 // runner drives one task.
 type runner struct {
 	ctrl     Controller
@@ -136,6 +141,9 @@ func (r *runner) setStatus(state swarm.TaskState, msg string, err error) {
 		if c := cs.ContainerStatus(); c != nil {
 			st.ContainerStatus = c
 		}
+	}
+	if ps, ok := r.ctrl.(PortStatusReporter); ok {
+		st.PortStatus = ps.PortStatus()
 	}
 	var exit *ExitError
 	if errors.As(err, &exit) && st.ContainerStatus != nil {

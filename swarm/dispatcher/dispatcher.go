@@ -113,12 +113,29 @@ func assigned(tx store.ReadTx, nodeID string) []agent.Task {
 			continue
 		}
 		a := agent.Task{Task: t.Task, ServiceAnnotations: swarm.Annotations{Name: t.ServiceName, Labels: t.ServiceLabels}}
+		if svc := tx.GetService(t.ServiceID); svc != nil {
+			a.HostPorts = hostModePorts(svc)
+		}
 		if a.Annotations.Name == "" {
 			a.Annotations.Name = containerName(t)
 		}
 		out = append(out, a)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// hostModePorts are the ports a service publishes in host mode, which its tasks' nodes forward.
+func hostModePorts(s *store.Service) []swarm.PortConfig {
+	if s.Spec.EndpointSpec == nil {
+		return nil
+	}
+	var out []swarm.PortConfig
+	for _, p := range s.Spec.EndpointSpec.Ports {
+		if p.PublishMode == swarm.PortConfigPublishModeHost {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 
