@@ -49,20 +49,12 @@ func ApplyGateway(bridge string, subnet netip.Prefix, ports []GatewayPort) error
 		dest         []byte
 	}
 	var entries []entry
-	seen := map[[2]uint16]bool{}
+	seen := portSet{}
 	for _, p := range ports {
-		proto, err := l4proto(p.Protocol)
+		proto, err := seen.add("host-mode port", p.Protocol, p.Port, p.TargetPort)
 		if err != nil {
 			return err
 		}
-		if p.Port == 0 || p.TargetPort == 0 {
-			return fmt.Errorf("host-mode port %s %d->%d: port 0", p.Protocol, p.Port, p.TargetPort)
-		}
-		key := [2]uint16{uint16(proto), p.Port}
-		if seen[key] {
-			return fmt.Errorf("duplicate host-mode port %s/%d", p.Protocol, p.Port)
-		}
-		seen[key] = true
 		d, err := ipv4(p.Dest)
 		if err != nil {
 			return fmt.Errorf("host-mode port %s/%d: %w", p.Protocol, p.Port, err)

@@ -45,20 +45,12 @@ func ApplyIngressSandbox(nsPath string, ports []IngressPort, outIf string) error
 		backends [][]byte
 	}
 	var entries []entry
-	seen := map[[2]uint16]bool{}
+	seen := portSet{}
 	for _, p := range ports {
-		proto, err := l4proto(p.Protocol)
+		proto, err := seen.add("ingress port", p.Protocol, p.PublishedPort, p.TargetPort)
 		if err != nil {
 			return err
 		}
-		if p.PublishedPort == 0 || p.TargetPort == 0 {
-			return fmt.Errorf("ingress port %s %d->%d: port 0", p.Protocol, p.PublishedPort, p.TargetPort)
-		}
-		key := [2]uint16{uint16(proto), p.PublishedPort}
-		if seen[key] {
-			return fmt.Errorf("duplicate ingress port %s/%d", p.Protocol, p.PublishedPort)
-		}
-		seen[key] = true
 		e := entry{proto: proto, port: p.PublishedPort, target: p.TargetPort}
 		for _, a := range p.Backends {
 			b, err := ipv4(a)
@@ -129,20 +121,12 @@ func ApplyIngressHost(ports []HostPort) error {
 	}
 	var entries []entry
 	var dests [][]byte
-	seen := map[[2]uint16]bool{}
+	seen := portSet{}
 	for _, p := range ports {
-		proto, err := l4proto(p.Protocol)
+		proto, err := seen.add("host port", p.Protocol, p.Port, p.Port)
 		if err != nil {
 			return err
 		}
-		if p.Port == 0 {
-			return fmt.Errorf("host port %s/0", p.Protocol)
-		}
-		key := [2]uint16{uint16(proto), p.Port}
-		if seen[key] {
-			return fmt.Errorf("duplicate host port %s/%d", p.Protocol, p.Port)
-		}
-		seen[key] = true
 		d, err := ipv4(p.Dest)
 		if err != nil {
 			return fmt.Errorf("host port %s/%d: %w", p.Protocol, p.Port, err)

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
 	"github.com/google/nftables"
 	"github.com/mdlayher/netlink"
-	"golang.org/x/sys/unix"
+
+	"github.com/shoal-project/shoal/overlay/kernel"
 )
 
 // bigReadBuffer gives a connection room for the kernel's answers to a whole batch: with the
@@ -38,44 +38,13 @@ func openConn(nsPath string) (*nftables.Conn, func(), error) {
 	return c, func() { f.Close() }, nil
 }
 
-// inNetNS runs fn on a locked OS thread that has joined the netns at
-// nsPath ("" = run fn directly). The thread goes back to its original
-// netns afterwards; if that fails it stays locked so that the Go runtime
-// discards it rather than reuse it in the wrong netns.
+// inNetNS runs fn on a locked OS thread inside the netns at nsPath (kernel.Do), or directly for
+// "" (the caller's).
 func inNetNS(nsPath string, fn func() error) error {
 	if nsPath == "" {
 		return fn()
 	}
-	target, err := os.Open(nsPath)
-	if err != nil {
-		return fmt.Errorf("open netns: %w", err)
-	}
-	defer target.Close()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", nsPath, err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			// Leave the thread locked: it exits with this goroutine.
-			errc <- fmt.Errorf("restore netns: %w", err)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+	return kernel.Do(nsPath, fn)
 }
 
 // writeSysctl writes value to /proc/sys/<rel> ("net/ipv4/ip_forward") in

@@ -29,6 +29,27 @@ func l4proto(p string) (byte, error) {
 	return 0, fmt.Errorf("unsupported protocol %q", p)
 }
 
+// portSet holds the protocols and ports of one table, to refuse a port given twice.
+type portSet map[[2]uint16]bool
+
+// add parses a port's protocol and refuses port 0 (published or target) and a port already
+// added; what names the kind of port in errors.
+func (ps portSet) add(what, protocol string, port, target uint16) (byte, error) {
+	proto, err := l4proto(protocol)
+	if err != nil {
+		return 0, err
+	}
+	if port == 0 || target == 0 {
+		return 0, fmt.Errorf("%s %s %d->%d: port 0", what, protocol, port, target)
+	}
+	key := [2]uint16{uint16(proto), port}
+	if ps[key] {
+		return 0, fmt.Errorf("duplicate %s %s/%d", what, protocol, port)
+	}
+	ps[key] = true
+	return proto, nil
+}
+
 // ipv4 returns the 4 bytes of a, or an error when a is not IPv4.
 func ipv4(a netip.Addr) ([]byte, error) {
 	a = a.Unmap()

@@ -52,99 +52,70 @@ func newClientSession(rc *rpc.Client, id string) *clientSession {
 
 // poll long-polls the task set and delivers each new one; the session ends with the poll.
 func (s *clientSession) poll() {
-	var after uint64
-	for {
-		var r AssignmentsReply
-		err := call(s.ctx, s.rc, "Dispatcher.Assignments", AssignmentsRequest{Session: s.id, After: after}, &r)
-		if err != nil {
-			s.endOn(err)
-			return
-		}
-		if r.Closed {
-			s.ended.Store(true)
-			s.Close()
-			return
-		}
-		if r.Version <= after {
-			continue
-		}
-		after = r.Version
-		tasks := r.Tasks
-		if tasks == nil {
-			tasks = []agent.Task{}
-		}
-		// keep only the newest set: drop an unread older one
-		select {
-		case <-s.out:
-		default:
-		}
-		s.out <- tasks
-	}
+	pollLoop(s, "Dispatcher.Assignments", true, s.out,
+		func(after uint64) any { return AssignmentsRequest{Session: s.id, After: after} },
+		func(r *AssignmentsReply) (uint64, []agent.Task, bool) {
+			if r.Tasks == nil {
+				r.Tasks = []agent.Task{}
+			}
+			return r.Version, r.Tasks, r.Closed
+		})
 }
 
 // pollLogs long-polls the set of log subscriptions and delivers each new one. A failed poll ends
 // the session when the error says it is gone; otherwise only the log subscriptions stop.
 func (s *clientSession) pollLogs() {
-	var after uint64
-	for {
-		var r LogSubscriptionsReply
-		err := call(s.ctx, s.rc, "Dispatcher.LogSubscriptions", LogSubscriptionsRequest{Session: s.id, After: after}, &r)
-		if err != nil { // r is not ours to read: the answer may still be arriving
-			if endsSession(err) {
-				s.endOn(err)
+	pollLoop(s, "Dispatcher.LogSubscriptions", false, s.logs,
+		func(after uint64) any { return LogSubscriptionsRequest{Session: s.id, After: after} },
+		func(r *LogSubscriptionsReply) (uint64, []agent.LogSubscription, bool) {
+			if r.Subscriptions == nil {
+				r.Subscriptions = []agent.LogSubscription{}
 			}
-			return
-		}
-		if r.Closed {
-			s.ended.Store(true)
-			s.Close()
-			return
-		}
-		if r.Version <= after {
-			continue
-		}
-		after = r.Version
-		subs := r.Subscriptions
-		if subs == nil {
-			subs = []agent.LogSubscription{}
-		}
-		select {
-		case <-s.logs:
-		default:
-		}
-		s.logs <- subs
-	}
+			return r.Version, r.Subscriptions, r.Closed
+		})
 }
 
-// pollNetworks long-polls the node's view of its overlay networks and delivers each new one, the
-// latest replacing one not yet read. Errors are handled as pollLogs does: a manager that serves no
-// Dispatcher.Networks (an older one) stops only this poll, and one that computes no views never
-// answers a new one.
+// pollNetworks long-polls the node's view of its overlay networks and delivers each new one.
+// Errors are handled as pollLogs does: a manager that serves no Dispatcher.Networks (an older one)
+// stops only this poll, and one that computes no views never answers a new one.
 func (s *clientSession) pollNetworks() {
+	pollLoop(s, "Dispatcher.Networks", false, s.nets,
+		func(after uint64) any { return NetworksRequest{Session: s.id, After: after} },
+		func(r *NetworksReply) (uint64, netview.NodeView, bool) { return r.Version, r.View, r.Closed })
+}
+
+// pollLoop repeats a long poll of method until the session ends and hands each newer value to out,
+// the latest replacing one not yet read. ask makes the request for the values after a version;
+// read takes the version, the value and whether the session ended from a reply. A failed poll ends
+// the session when endsAlways is set or the error says the session is gone; otherwise only this
+// poll stops.
+func pollLoop[Rep, T any](s *clientSession, method string, endsAlways bool, out chan T,
+	ask func(after uint64) any, read func(*Rep) (uint64, T, bool)) {
 	var after uint64
 	for {
-		var r NetworksReply
-		err := call(s.ctx, s.rc, "Dispatcher.Networks", NetworksRequest{Session: s.id, After: after}, &r)
+		var r Rep
+		err := call(s.ctx, s.rc, method, ask(after), &r)
 		if err != nil { // r is not ours to read: the answer may still be arriving
-			if endsSession(err) {
+			if endsAlways || endsSession(err) {
 				s.endOn(err)
 			}
 			return
 		}
-		if r.Closed {
+		version, val, closed := read(&r)
+		if closed {
 			s.ended.Store(true)
 			s.Close()
 			return
 		}
-		if r.Version <= after {
+		if version <= after {
 			continue
 		}
-		after = r.Version
+		after = version
 		select {
-		case <-s.nets:
+		case <-out:
 		default:
 		}
-		s.nets <- r.View
+		out <- val
 	}
 }
 
