@@ -98,6 +98,31 @@ func TestOverlayNetworking(t *testing.T) {
 		t.Fatalf("connections to bar reached %v, want every task's container %v", keys(got), keys(containers))
 	}
 
+	// a rolling update, one task at a time, interrupts no connection to the service: a task leaves
+	// the load balancing before its container stops
+	watched := make(chan string, 1)
+	go func() {
+		out, stderr, _ := h1.Docker(t, "exec", client, "/whoami", "watch", "http://bar/", "20")
+		watched <- out + stderr
+	}()
+	h1.MustDocker(t, "service", "update", "-d", "--image", imgs["whoami:2"], "--update-parallelism", "1", "--update-delay", "1s", "bar")
+	harness.Eventually(t, 60*time.Second, func() (bool, string) {
+		out := h1.MustDocker(t, "service", "ps", "bar", "--filter", "desired-state=running", "--format", "{{.Image}} {{.CurrentState}}")
+		return strings.Count(out, "whoami:2 Running") == 3, out
+	})
+	var watch string
+	select {
+	case watch = <-watched:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the watch of bar did not end")
+	}
+	var requests, failures int
+	var versions string
+	if _, err := fmt.Sscanf(watch, "requests %d failures %d versions %s", &requests, &failures, &versions); err != nil ||
+		failures != 0 || requests < 100 || !strings.Contains(versions, "2") {
+		t.Errorf("connections to bar during its rolling update:\n%s", watch)
+	}
+
 	// scaled down: one task left, in DNS and in the balancing
 	h1.MustDocker(t, "service", "scale", "-d", "bar=1")
 	harness.Eventually(t, 60*time.Second, func() (bool, string) {

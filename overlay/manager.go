@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"sync"
+	"time"
 
 	"github.com/docker/docker/api/types/swarm"
 
@@ -41,6 +42,8 @@ type Manager struct {
 	meshPorts []lb.IngressPort                // the published ports in place, with their backends
 	meshAddr  string                          // the sandbox's ingress address in place
 	gateway   netip.Prefix                    // the gateway bridge's address, once it is made
+	// viewChanged is closed (and replaced) when a new view arrives.
+	viewChanged chan struct{}
 }
 
 // sandbox is one task container's network namespace and what serves it.
@@ -67,7 +70,7 @@ func New(execRoot string, log *slog.Logger) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{k: k, log: log, state: filepath.Join(execRoot, "overlay"),
-		sandboxes: map[string]*sandbox{}, networks: map[string]kernel.NetworkConfig{}}
+		sandboxes: map[string]*sandbox{}, networks: map[string]kernel.NetworkConfig{}, viewChanged: make(chan struct{})}
 	if err := os.MkdirAll(m.state, 0o700); err != nil {
 		return nil, err
 	}
@@ -317,6 +320,8 @@ func (m *Manager) ApplyNetworks(ctx context.Context, v netview.NodeView) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.view = v
+	close(m.viewChanged)
+	m.viewChanged = make(chan struct{})
 	var errs []error
 	local := localAddrs()
 	for id := range m.networks {
@@ -458,6 +463,41 @@ func ifaceAddrs() map[string][]netip.Prefix {
 	}
 	return out
 }
+
+// Drain waits until the view no longer counts a task among the running backends of its services
+// (its desired state moved past running: the dispatcher took it out of every node's view), and a
+// moment more for the other nodes to apply theirs, so that stopping its container then interrupts
+// no new connection; at most until ctx ends. A task that was never a backend returns at once.
+func (m *Manager) Drain(ctx context.Context, taskID string) {
+	waited := false
+	for {
+		m.mu.Lock()
+		backend, changed := isBackend(m.view, taskID), m.viewChanged
+		m.mu.Unlock()
+		if !backend {
+			break
+		}
+		waited = true
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if !waited {
+		return
+	}
+	t := time.NewTimer(drainSettle)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// drainSettle is how long Drain lets the other nodes apply a view that took a task out of the
+// load balancing (a container's rules take about 25 ms).
+const drainSettle = 250 * time.Millisecond
 
 // Close stops the DNS servers; the kernel state stays for the next shoald, whose containers keep
 // running meanwhile.

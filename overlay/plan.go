@@ -111,6 +111,18 @@ func peersOf(n netview.Network, local func(netip.Addr) bool) []kernel.Peer {
 	return out
 }
 
+// isBackend tells whether a task is a running endpoint (a load-balancing backend) in the view.
+func isBackend(v netview.NodeView, taskID string) bool {
+	for _, n := range v.Networks {
+		for _, e := range n.Endpoints {
+			if e.TaskID == taskID && e.Running {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // backends are the addresses of a service's running tasks on a network.
 func backends(n netview.Network, serviceID string) []netip.Addr {
 	var out []netip.Addr

@@ -207,3 +207,9 @@ func TestHostModePorts(t *testing.T) {
 		t.Errorf("dropped %+v", dropped)
 	}
 }
+
+func TestIsBackend(t *testing.T) {
+	if !isBackend(testView, "t1") || isBackend(testView, "t3") || isBackend(testView, "gone") {
+		t.Error("t1 runs (a backend); t3 does not run; gone is not in the view")
+	}
+}

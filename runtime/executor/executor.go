@@ -261,6 +261,13 @@ func (c *controller) Shutdown(ctx context.Context) error {
 	if g := c.task.Spec.ContainerSpec.StopGracePeriod; g != nil {
 		grace = *g
 	}
+	if c.e.nets != nil {
+		// out of the services' load balancing first, so that no new connection reaches a
+		// container that is stopping (bounded: the manager may be gone)
+		dctx, cancel := context.WithTimeout(ctx, drainLimit)
+		c.e.nets.Drain(dctx, c.task.ID)
+		cancel()
+	}
 	err := c.e.rt.Stop(ctx, c.name, grace)
 	if errdefs.IsNotFound(err) || errdefs.IsNotModified(err) {
 		return nil
@@ -342,6 +349,9 @@ func (c *controller) ContainerStatus() *swarm.ContainerStatus {
 	}
 	return &swarm.ContainerStatus{ContainerID: ct.ID, PID: ct.State.Pid, ExitCode: ct.State.ExitCode}
 }
+
+// drainLimit bounds how long a task's shutdown waits to leave the load balancing.
+const drainLimit = 2 * time.Second
 
 func newContainerID() string {
 	b := make([]byte, 32)

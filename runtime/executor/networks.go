@@ -26,6 +26,9 @@ type Networks interface {
 	Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.PortConfig, upstream []string) (string, error)
 	// Detach undoes Attach once the container is gone.
 	Detach(taskID string)
+	// Drain waits, at most until ctx ends, until the task is no longer a load-balancing backend
+	// anywhere, before its container is stopped.
+	Drain(ctx context.Context, taskID string)
 	ApplyNetworks(ctx context.Context, v netview.NodeView) error
 }
 

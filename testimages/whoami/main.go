@@ -12,7 +12,10 @@
 // :$PORT when PORT is set, and exits 0 on SIGTERM.
 //
 // `whoami get URL` is a client instead: it prints the body of GET URL (names resolved by Go's own
-// resolver, from /etc/resolv.conf), or exits 1 with the error.
+// resolver, from /etc/resolv.conf), or exits 1 with the error. `whoami watch URL SECONDS` GETs
+// URL on a new connection every 20 ms for that long and prints
+// "requests N failures M versions V1,V2" (the Version lines seen, "-" for none) and the first
+// failures.
 package main
 
 import (
@@ -24,6 +27,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -31,6 +37,13 @@ import (
 func main() {
 	if len(os.Args) == 3 && os.Args[1] == "get" {
 		os.Exit(get(os.Args[2]))
+	}
+	if len(os.Args) == 4 && os.Args[1] == "watch" {
+		secs, err := strconv.Atoi(os.Args[3])
+		if err != nil {
+			log.Fatal(err)
+		}
+		os.Exit(watch(os.Args[2], time.Duration(secs)*time.Second))
 	}
 	port := os.Getenv("PORT")
 	if port == "" {
@@ -87,6 +100,49 @@ func get(url string) int {
 	if _, err := io.Copy(os.Stdout, resp.Body); err != nil || resp.StatusCode != http.StatusOK {
 		fmt.Fprintln(os.Stderr, resp.Status, err)
 		return 1
+	}
+	return 0
+}
+
+// watch GETs url on a new connection every 20 ms for d and prints what it saw.
+func watch(url string, d time.Duration) int {
+	cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	var requests, failures int
+	var firstFailures []string
+	versions := map[string]bool{}
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		requests++
+		resp, err := cl.Get(url)
+		if err == nil {
+			var body []byte
+			body, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("status %s", resp.Status)
+			}
+			version := "-"
+			for _, l := range strings.Split(string(body), "\n") {
+				if v, ok := strings.CutPrefix(l, "Version: "); ok {
+					version = v
+				}
+			}
+			versions[version] = true
+		}
+		if err != nil {
+			failures++
+			if len(firstFailures) < 5 {
+				firstFailures = append(firstFailures, time.Now().Format("15:04:05.000")+" "+err.Error())
+			}
+		}
+	}
+	var vs []string
+	for v := range versions {
+		vs = append(vs, v)
+	}
+	sort.Strings(vs)
+	fmt.Printf("requests %d failures %d versions %s\n", requests, failures, strings.Join(vs, ","))
+	for _, f := range firstFailures {
+		fmt.Println(f)
 	}
 	return 0
 }
