@@ -127,6 +127,7 @@ func startDockerd(t *testing.T, image string) (engine, bool) {
 		case <-time.After(30 * time.Second):
 			cmd.Process.Kill()
 		}
+		removeDockerdLeftovers(t)
 	})
 	run := func(t *testing.T, args ...string) string {
 		c := exec.Command("docker", args...)
@@ -214,4 +215,30 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// removeDockerdLeftovers removes what dockerd's swarm mode leaves on the machine after it stops:
+// its gateway bridge and the rules its overlay driver adds for VXLAN (udp dport 4789) to
+// iptables' INPUT and OUTPUT chains.
+func removeDockerdLeftovers(t *testing.T) {
+	if exec.Command("ip", "link", "show", "docker_gwbridge").Run() == nil {
+		if out, err := exec.Command("ip", "link", "del", "docker_gwbridge").CombinedOutput(); err != nil {
+			t.Errorf("removing docker_gwbridge: %v: %s", err, out)
+		}
+	}
+	for _, chain := range [][2]string{{"filter", "INPUT"}, {"mangle", "OUTPUT"}} {
+		out, err := exec.Command("nft", "-a", "list", "chain", "ip", chain[0], chain[1]).Output()
+		if err != nil {
+			continue // no such chain
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			_, handle, ok := strings.Cut(line, "# handle ")
+			if !ok || !strings.Contains(line, "dport 4789") {
+				continue
+			}
+			if out, err := exec.Command("nft", "delete", "rule", "ip", chain[0], chain[1], "handle", strings.TrimSpace(handle)).CombinedOutput(); err != nil {
+				t.Errorf("removing dockerd's rule %q: %v: %s", line, err, out)
+			}
+		}
+	}
 }
