@@ -62,6 +62,16 @@ func TestOverlayNetworking(t *testing.T) {
 		t.Errorf("GET the registry from a task: exit %d: %s%s", code, out, stderr)
 	}
 
+	// docker network inspect on host1: its containers on the network, and the three hosts as peers
+	clientID := strings.TrimSpace(h1.MustDocker(t, "inspect", "-f", "{{.ID}}", client))
+	out := h1.MustDocker(t, "network", "inspect", "-f", `{{(index .Containers "`+clientID+`").IPv4Address}} {{len .Containers}}|{{range .Peers}}{{.IP}} {{end}}`, "appnet")
+	containersPart, peersPart, _ := strings.Cut(out, "|")
+	peers := strings.Fields(peersPart)
+	sort.Strings(peers)
+	if containersPart != clientIP+"/24 3" || strings.Join(peers, " ") != "198.18.0.1 198.18.0.2 198.18.0.3" {
+		t.Errorf("network inspect appnet on host1: %q, want the client's %s/24, 3 containers (bar, client, probe) and the 3 hosts as peers", out, clientIP)
+	}
+
 	// the embedded DNS (busybox's nslookup): the name to the VIP, tasks.<name> to the tasks
 	harness.Eventually(t, 30*time.Second, func() (bool, string) {
 		out, stderr, _ := h1.Docker(t, "exec", probe, "nslookup", "bar")

@@ -499,6 +499,18 @@ func (m *Manager) Drain(ctx context.Context, taskID string) {
 // load balancing (a container's rules take about 25 ms).
 const drainSettle = 250 * time.Millisecond
 
+// Peers are the nodes that carry a network's traffic, as the last view tells them: each node with
+// an endpoint on it (this one included), by node ID, with its address.
+func (m *Manager) Peers(networkID string) []Peer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, ok := findNetwork(m.view, networkID)
+	if !ok {
+		return nil
+	}
+	return networkPeers(n)
+}
+
 // Close stops the DNS servers; the kernel state stays for the next shoald, whose containers keep
 // running meanwhile.
 func (m *Manager) Close() {

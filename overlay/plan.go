@@ -123,6 +123,24 @@ func isBackend(v netview.NodeView, taskID string) bool {
 	return false
 }
 
+// Peer is a node that carries a network's traffic.
+type Peer struct{ NodeID, Addr string }
+
+// networkPeers are the nodes with an endpoint on a network, sorted by node ID.
+func networkPeers(n netview.Network) []Peer {
+	seen := map[string]bool{}
+	var out []Peer
+	for _, e := range n.Endpoints {
+		if e.NodeID == "" || e.VTEP == "" || seen[e.NodeID] {
+			continue
+		}
+		seen[e.NodeID] = true
+		out = append(out, Peer{NodeID: e.NodeID, Addr: e.VTEP})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].NodeID < out[j].NodeID })
+	return out
+}
+
 // backends are the addresses of a service's running tasks on a network.
 func backends(n netview.Network, serviceID string) []netip.Addr {
 	var out []netip.Addr

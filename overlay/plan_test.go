@@ -213,3 +213,11 @@ func TestIsBackend(t *testing.T) {
 		t.Error("t1 runs (a backend); t3 does not run; gone is not in the view")
 	}
 }
+
+func TestNetworkPeers(t *testing.T) {
+	got := networkPeers(testView.Networks[0])
+	want := []Peer{{NodeID: "a", Addr: "198.18.0.1"}, {NodeID: "b", Addr: "198.18.0.2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("peers %+v, want %+v", got, want)
+	}
+}

@@ -180,6 +180,12 @@ type LocalNetworkBackend interface {
 	LocalNetworks(ctx context.Context) ([]network.Inspect, error)
 }
 
+// NetworkEndpointsBackend is this node's own side of a swarm network, as docker network inspect
+// shows it: the node's containers on it (by container ID) and the nodes that carry its traffic.
+type NetworkEndpointsBackend interface {
+	NetworkEndpoints(ctx context.Context, networkID string) (map[string]network.EndpointResource, []network.PeerInfo)
+}
+
 // EventsBackend is the node's event log: container, image and network events of this node and, on
 // managers, swarm events (scope "swarm"). The routes apply since/until and the filters of GET /events,
 // so the backend hands out every event.

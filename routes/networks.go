@@ -165,7 +165,7 @@ func (s *server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if nw.ID == term {
-			return writeJSON(w, http.StatusOK, nw)
+			return writeJSON(w, http.StatusOK, s.withEndpoints(ctx, nw))
 		}
 		if nw.Name == term {
 			byName[nw.ID] = nw
@@ -176,7 +176,7 @@ func (s *server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 	}
 	if s.Cluster != nil {
 		if nw, err := s.Cluster.GetNetwork(ctx, term); err == nil && (strings.HasPrefix(nw.ID, term) || scope == "swarm") {
-			return writeJSON(w, http.StatusOK, nw)
+			return writeJSON(w, http.StatusOK, s.withEndpoints(ctx, nw))
 		}
 	}
 	for _, nw := range s.clusterNetworks(ctx) {
@@ -184,7 +184,7 @@ func (s *server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 			continue
 		}
 		if nw.ID == term {
-			return writeJSON(w, http.StatusOK, nw)
+			return writeJSON(w, http.StatusOK, s.withEndpoints(ctx, nw))
 		}
 		if _, ok := byName[nw.ID]; !ok && nw.Name == term {
 			byName[nw.ID] = nw
@@ -197,7 +197,22 @@ func (s *server) getNetwork(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, nw)
+	return writeJSON(w, http.StatusOK, s.withEndpoints(ctx, nw))
+}
+
+// withEndpoints adds this node's containers and peers to a swarm network, as dockerd shows them.
+func (s *server) withEndpoints(ctx context.Context, nw network.Inspect) network.Inspect {
+	if s.NetworkEndpoints == nil || nw.Scope != "swarm" {
+		return nw
+	}
+	containers, peers := s.NetworkEndpoints.NetworkEndpoints(ctx, nw.ID)
+	if len(containers) > 0 {
+		nw.Containers = containers
+	}
+	if len(peers) > 0 {
+		nw.Peers = peers
+	}
+	return nw
 }
 
 // dockerd words an ambiguous network differently on inspect and on remove.

@@ -17,7 +17,9 @@ type Config struct {
 	Containers    ContainerBackend    // /containers/..., /exec/...
 	Events        EventsBackend       // /events
 	LocalNetworks LocalNetworkBackend // bridge/host/none in /networks
-	Volumes       VolumeBackend       // /volumes/...
+	// NetworkEndpoints, when set, adds this node's containers and peers to a swarm network's inspect.
+	NetworkEndpoints NetworkEndpointsBackend
+	Volumes          VolumeBackend // /volumes/...
 
 	// ServerVersion is the engine version: "Server: Docker/<ServerVersion> (linux)".
 	ServerVersion string

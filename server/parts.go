@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"github.com/docker/docker/api/types/network"
+
 	"github.com/shoal-project/shoal/overlay"
 	"github.com/shoal-project/shoal/runtime/container"
 	"github.com/shoal-project/shoal/runtime/containerapi"
@@ -87,4 +89,25 @@ func (p *parts) removeTaskContainers() {
 			p.log.Warn("overlay: removing the networks of the swarm left", "err", err)
 		}
 	}
+}
+
+// NetworkEndpoints implements routes.NetworkEndpointsBackend: the task containers of this node on
+// a swarm network, and the network's peers from the node's data plane.
+func (p *parts) NetworkEndpoints(ctx context.Context, networkID string) (map[string]network.EndpointResource, []network.PeerInfo) {
+	containers := map[string]network.EndpointResource{}
+	for _, c := range p.runtime.List() {
+		for _, ep := range c.Spec.Networks {
+			if ep.NetworkID == networkID {
+				containers[c.ID] = network.EndpointResource{Name: c.Name, EndpointID: ep.EndpointID,
+					MacAddress: ep.MacAddress, IPv4Address: ep.Address}
+			}
+		}
+	}
+	var peers []network.PeerInfo
+	if p.networks != nil {
+		for _, peer := range p.networks.Peers(networkID) {
+			peers = append(peers, network.PeerInfo{Name: peer.NodeID, IP: peer.Addr})
+		}
+	}
+	return containers, peers
 }

@@ -151,16 +151,17 @@ func newEngine(ctx context.Context, cfg Config, log *slog.Logger) (*engine, erro
 
 func (e *engine) routesConfig(cfg Config, log *slog.Logger) routes.Config {
 	return routes.Config{
-		Cluster:       e.cluster,
-		System:        e.system,
-		Images:        e.parts.images,
-		Containers:    e.parts.containers,
-		Events:        e.events,
-		LocalNetworks: e.system,
-		Volumes:       e.parts.containers, // the runtime's local volumes
-		ServerVersion: Version,
-		Experimental:  cfg.Experimental,
-		Logger:        log,
+		Cluster:          e.cluster,
+		System:           e.system,
+		Images:           e.parts.images,
+		Containers:       e.parts.containers,
+		Events:           e.events,
+		LocalNetworks:    e.system,
+		NetworkEndpoints: e.parts,
+		Volumes:          e.parts.containers, // the runtime's local volumes
+		ServerVersion:    Version,
+		Experimental:     cfg.Experimental,
+		Logger:           log,
 	}
 }
 
