@@ -1,12 +1,10 @@
 package lb
 
 import (
-	"io"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestGateway: a container on the node's gateway bridge reaches an outside host, masqueraded
@@ -24,22 +22,7 @@ func TestGateway(t *testing.T) {
 	serveTCP(t, ctr, "0.0.0.0:80", "ctr")
 
 	// the outside host answers with the address it sees
-	var l net.Listener
-	if err := inNetNS(outside.path, func() (err error) { l, err = net.Listen("tcp4", "198.18.7.2:9000"); return err }); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			io.WriteString(c, c.RemoteAddr().(*net.TCPAddr).IP.String())
-			c.Close()
-		}
-	}()
+	serveTCPWith(t, outside, "198.18.7.2:9000", func(c net.Conn) string { return c.RemoteAddr().(*net.TCPAddr).IP.String() })
 
 	apply := func(ports []GatewayPort) {
 		t.Helper()

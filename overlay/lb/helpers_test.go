@@ -92,6 +92,12 @@ func bridge(t *testing.T, n testNS, br, addr string, ports ...string) {
 // answer, until the test ends.
 func serveTCP(t *testing.T, n testNS, addr, answer string) {
 	t.Helper()
+	serveTCPWith(t, n, addr, func(net.Conn) string { return answer })
+}
+
+// serveTCPWith is serveTCP with the answer made for each connection.
+func serveTCPWith(t *testing.T, n testNS, addr string, answer func(net.Conn) string) {
+	t.Helper()
 	var l net.Listener
 	err := inNetNS(n.path, func() (err error) {
 		l, err = net.Listen("tcp4", addr)
@@ -108,7 +114,7 @@ func serveTCP(t *testing.T, n testNS, addr, answer string) {
 				return
 			}
 			c.SetDeadline(time.Now().Add(5 * time.Second))
-			io.WriteString(c, answer)
+			io.WriteString(c, answer(c))
 			c.Close()
 		}
 	}()

@@ -115,11 +115,14 @@ func matchLocalDst() []expr.Any {
 }
 
 // matchOif: oifname name.
-func matchOif(name string) []expr.Any {
+func matchOif(name string) []expr.Any { return matchIfname(expr.MetaKeyOIFNAME, name) }
+
+// matchIfname: iifname or oifname (key) name.
+func matchIfname(key expr.MetaKey, name string) []expr.Any {
 	b := make([]byte, unix.IFNAMSIZ)
 	copy(b, name)
 	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Meta{Key: key, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: b},
 	}
 }
@@ -132,14 +135,7 @@ func matchOifNot(name string) []expr.Any {
 }
 
 // matchIif: iifname name.
-func matchIif(name string) []expr.Any {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, name)
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: b},
-	}
-}
+func matchIif(name string) []expr.Any { return matchIfname(expr.MetaKeyIIFNAME, name) }
 
 // matchEstablished: ct state established,related.
 func matchEstablished() []expr.Any {
