@@ -1,4 +1,4 @@
-// Command exitcode is a test image program that exits with a chosen code:
+// Package main is the command exitcode, a test image program that exits with a chosen code:
 //
 //	exitcode [CODE [DELAY]]
 //

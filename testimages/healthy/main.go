@@ -1,4 +1,4 @@
-// Command healthy is a test image program for healthchecks.
+// Package main is the command healthy, which is a test image program for healthchecks.
 //
 //	healthy          serve HTTP on :80 (or :$PORT): / answers "hello from
 //	                 <hostname>", /health answers 200 "ok", or 503 while the

@@ -1,4 +1,4 @@
-// Command mkarchive writes the demo images (whoami, busybox, sleeper...) as a docker-archive tar that
+// Package main is the command mkarchive, which writes the demo images (whoami, busybox, sleeper...) as a docker-archive tar that
 // `docker load -i` reads: the offline path for trying shoal without any registry.
 //
 //	go run ./testimages/mkarchive -o bin/demo-images.tar [whoami:1 busybox:1 ...]

@@ -1,4 +1,4 @@
-// Command sleeper is a test image program that sleeps until it gets SIGTERM
+// Package main is the command sleeper, which is a test image program that sleeps until it gets SIGTERM
 // or SIGINT, then prints "sleeper: got <signal>, exiting" and exits 0. Any
 // arguments are printed at start, so tests can tell tasks apart in logs.
 package main

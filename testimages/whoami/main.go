@@ -1,4 +1,4 @@
-// Command whoami is a test image program: an HTTP server that answers who
+// Package main is the command whoami, which is a test image program: an HTTP server that answers who
 // it is. GET / answers
 //
 //	Hostname: <hostname>
