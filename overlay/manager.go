@@ -42,6 +42,9 @@ type Manager struct {
 	meshPorts []lb.IngressPort                // the published ports in place, with their backends
 	meshAddr  string                          // the sandbox's ingress address in place
 	gateway   netip.Prefix                    // the gateway bridge's address, once it is made
+	// gatewayPorts are the host-mode ports in the gateway table, when gatewaySet.
+	gatewayPorts []lb.GatewayPort
+	gatewaySet   bool
 	// viewChanged is closed (and replaced) when a new view arrives.
 	viewChanged chan struct{}
 }
@@ -103,8 +106,10 @@ func (m *Manager) Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.Po
 		return "", fmt.Errorf("attaching to the task's networks: %w", err)
 	}
 	m.sandboxes[t.ID] = sb
-	if err := m.applyGateway(); err != nil {
-		m.log.Warn("overlay: the host-mode ports", "err", err)
+	if len(sb.Published) > 0 {
+		if err := m.applyGateway(); err != nil {
+			m.log.Warn("overlay: the host-mode ports", "err", err)
+		}
 	}
 	if err := saveRecord(m.state, sb); err != nil {
 		m.log.Warn("overlay: saving the sandbox record", "task", t.ID, "err", err)
@@ -191,11 +196,19 @@ func (m *Manager) applyGateway() error {
 	for _, d := range dropped {
 		m.log.Warn("overlay: a host-mode port is already published on this node", "task", d.taskID, "port", d.published.Port)
 	}
-	return lb.ApplyGateway(gatewayBridge, m.gateway.Masked(), ports)
+	if m.gatewaySet && reflect.DeepEqual(m.gatewayPorts, ports) {
+		return nil // in place (a table replaced costs ~25 ms)
+	}
+	if err := lb.ApplyGateway(gatewayBridge, m.gateway.Masked(), ports); err != nil {
+		m.gatewaySet = false
+		return err
+	}
+	m.gatewayPorts, m.gatewaySet = ports, true
+	return nil
 }
 
-// gatewayUsed are the addresses of the gateway bridge in use: the bridge's, the ingress sandbox's
-// and the containers'.
+// gatewayUsed are the containers' addresses on the gateway bridge (the bridge's and the ingress
+// sandbox's, .1 and .2, come before any nextGatewayAddr gives).
 func (m *Manager) gatewayUsed() map[netip.Addr]bool {
 	used := map[netip.Addr]bool{}
 	for _, sb := range m.sandboxes {
@@ -538,6 +551,7 @@ func (m *Manager) Reset() error {
 	m.ingress = false
 	m.meshPorts, m.meshAddr = nil, ""
 	m.gateway = netip.Prefix{}
+	m.gatewayPorts, m.gatewaySet = nil, false
 	if err := m.k.RemoveBridge(gatewayBridge); err != nil {
 		m.log.Warn("overlay: removing the gateway bridge", "err", err)
 	}
