@@ -38,14 +38,7 @@ func (s *server) createImage(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		err = s.Images.PullImage(r.Context(), reference.TagNameOnly(ref).String(), platform, registryAuth(r), out)
 	}
-	if err == nil {
-		return nil
-	}
-	if !out.started {
-		return err
-	}
-	_, _ = out.Write(streamformatter.FormatError(err))
-	return nil
+	return out.end(err)
 }
 
 // pullReference normalises fromImage and tag into one reference ("busybox" + "1" →

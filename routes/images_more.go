@@ -7,7 +7,6 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/docker/docker/errdefs"
-	"github.com/docker/docker/pkg/streamformatter"
 	"github.com/go-chi/chi/v5"
 	"github.com/opencontainers/go-digest"
 )
@@ -116,15 +115,7 @@ func (s *server) saveImages(w http.ResponseWriter, r *http.Request, names []stri
 	}
 	out := newFlushWriter(w)
 	w.Header().Set("Content-Type", "application/x-tar")
-	err := s.Images.ExportImage(r.Context(), names, out)
-	if err == nil {
-		return nil
-	}
-	if !out.started {
-		return err
-	}
-	_, _ = out.Write(streamformatter.FormatError(err))
-	return nil
+	return out.end(s.Images.ExportImage(r.Context(), names, out))
 }
 
 // pushImage answers POST /images/{name}/push?tag= with the JSON progress of the push; an empty tag
@@ -146,13 +137,5 @@ func (s *server) pushImage(w http.ResponseWriter, r *http.Request, name string) 
 	}
 	w.Header().Set("Content-Type", "application/json")
 	out := newFlushWriter(w)
-	err := s.Images.PushImage(r.Context(), ref.String(), registryAuth(r), out)
-	if err == nil {
-		return nil
-	}
-	if !out.started {
-		return err
-	}
-	_, _ = out.Write(streamformatter.FormatError(err))
-	return nil
+	return out.end(s.Images.PushImage(r.Context(), ref.String(), registryAuth(r), out))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/pkg/stdcopy"
+	"github.com/docker/docker/pkg/streamformatter"
 )
 
 // flushWriter writes a streamed response: each Write goes to the client at once. It starts the
@@ -50,6 +51,19 @@ func (f *flushWriter) Write(b []byte) (int, error) {
 		err = f.rc.Flush()
 	}
 	return n, err
+}
+
+// end finishes a progress stream with the backend's error: an ordinary error response while nothing
+// has been written, else a JSON error message that ends the stream, as dockerd does.
+func (f *flushWriter) end(err error) error {
+	if err == nil {
+		return nil
+	}
+	if !f.started {
+		return err
+	}
+	_, _ = f.Write(streamformatter.FormatError(err))
+	return nil
 }
 
 // rfc3339NanoFixed is RFC3339Nano with zero-padded nanoseconds, the log timestamp format.
