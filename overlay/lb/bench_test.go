@@ -1,16 +1,11 @@
 package lb
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
@@ -18,64 +13,14 @@ import (
 // The benchmarks measure what the nftables data plane costs: a connection
 // through a VIP or a published port against one straight to the backend,
 // and the rule update a view change makes in every container. They need
-// root (netns, nftables) and are skipped otherwise. The helpers of
-// helpers_test.go take a *testing.T; these take a testing.TB.
+// root (netns, nftables) and are skipped otherwise; they build their
+// namespaces with the helpers of helpers_test.go.
 
-// benchNS is a network namespace made by a benchmark, removed at cleanup.
-type benchNS struct{ name, path string }
-
-func benchRun(tb testing.TB, name string, args ...string) {
+// newBenchNS is newNS for a benchmark, skipped without root.
+func newBenchNS(tb testing.TB, tag string) testNS {
 	tb.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		tb.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
-	}
-}
-
-func newBenchNS(tb testing.TB, tag string) benchNS {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		tb.Skip("needs root")
-	}
-	r := make([]byte, 4)
-	rand.Read(r)
-	name := "lbbench-" + hex.EncodeToString(r) + "-" + tag
-	benchRun(tb, "ip", "netns", "add", name)
-	tb.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	benchRun(tb, "ip", "-n", name, "link", "set", "lo", "up")
-	return benchNS{name: name, path: "/run/netns/" + name}
-}
-
-func (n benchNS) ip(tb testing.TB, args ...string) {
-	tb.Helper()
-	benchRun(tb, "ip", append([]string{"-n", n.name}, args...)...)
-}
-
-// benchLink makes a veth pair aIf in a / bIf in b with the given addresses
-// (none when ""), both up.
-func benchLink(tb testing.TB, a benchNS, aIf, aAddr string, b benchNS, bIf, bAddr string) {
-	tb.Helper()
-	a.ip(tb, "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b.name)
-	if aAddr != "" {
-		a.ip(tb, "addr", "add", aAddr, "dev", aIf)
-	}
-	if bAddr != "" {
-		b.ip(tb, "addr", "add", bAddr, "dev", bIf)
-	}
-	a.ip(tb, "link", "set", aIf, "up")
-	b.ip(tb, "link", "set", bIf, "up")
-}
-
-// benchBridge makes bridge br in n with addr (none when "") over ports.
-func benchBridge(tb testing.TB, n benchNS, br, addr string, ports ...string) {
-	tb.Helper()
-	n.ip(tb, "link", "add", br, "type", "bridge")
-	if addr != "" {
-		n.ip(tb, "addr", "add", addr, "dev", br)
-	}
-	n.ip(tb, "link", "set", br, "up")
-	for _, p := range ports {
-		n.ip(tb, "link", "set", p, "master", br)
-	}
+	needRoot(tb)
+	return newNS(tb, "b"+tag)
 }
 
 // request is what the client sends; a server answers it with its name and
@@ -84,7 +29,7 @@ const request = "ping"
 
 // benchServe serves request/answer exchanges on addr inside n, one
 // connection at a time (the client is sequential), until the benchmark ends.
-func benchServe(tb testing.TB, n benchNS, addr, answer string) {
+func benchServe(tb testing.TB, n testNS, addr, answer string) {
 	tb.Helper()
 	var l net.Listener
 	err := inNetNS(n.path, func() (err error) {
@@ -134,7 +79,7 @@ func exchange(addr string) (string, error) {
 // benchConnect times b.Loop exchanges with addr from a thread inside the
 // client netns (so that no setns is timed) and checks that every answer
 // is one of want.
-func benchConnect(b *testing.B, client benchNS, addr string, want ...string) {
+func benchConnect(b *testing.B, client testNS, addr string, want ...string) {
 	b.Helper()
 	seen := map[string]int{}
 	err := inNetNS(client.path, func() error {
@@ -164,15 +109,15 @@ func benchConnect(b *testing.B, client benchNS, addr string, want ...string) {
 
 // vipTopology is TestVIPs's: a client and two backends on one bridge in
 // the network's netns.
-func vipTopology(b *testing.B) (client benchNS) {
+func vipTopology(b *testing.B) (client testNS) {
 	network := newBenchNS(b, "net")
 	client = newBenchNS(b, "cli")
 	b1 := newBenchNS(b, "b1")
 	b2 := newBenchNS(b, "b2")
-	benchLink(b, network, "vcli", "", client, "eth0", "10.0.1.2/24")
-	benchLink(b, network, "vb1", "", b1, "eth0", "10.0.1.3/24")
-	benchLink(b, network, "vb2", "", b2, "eth0", "10.0.1.4/24")
-	benchBridge(b, network, "br0", "", "vcli", "vb1", "vb2")
+	link(b, network, "vcli", "", client, "eth0", "10.0.1.2/24")
+	link(b, network, "vb1", "", b1, "eth0", "10.0.1.3/24")
+	link(b, network, "vb2", "", b2, "eth0", "10.0.1.4/24")
+	bridge(b, network, "br0", "", "vcli", "vb1", "vb2")
 	benchServe(b, b1, "0.0.0.0:80", "b1")
 	benchServe(b, b2, "0.0.0.0:80", "b2")
 	return client
@@ -249,19 +194,19 @@ func BenchmarkApplyVIPs(b *testing.B) {
 // ingressTopology is TestIngress's (client -> node's published port ->
 // ingress sandbox -> two backends), plus routes so that the client can
 // also reach a backend's address over the same hops without any DNAT.
-func ingressTopology(b *testing.B) (client benchNS) {
+func ingressTopology(b *testing.B) (client testNS) {
 	node := newBenchNS(b, "node")
 	sbx := newBenchNS(b, "sbx")
 	client = newBenchNS(b, "cli")
 	b1 := newBenchNS(b, "b1")
 	b2 := newBenchNS(b, "b2")
-	benchLink(b, client, "eth0", "198.18.0.1/24", node, "ext0", "198.18.0.2/24")
-	benchLink(b, node, "vsbx", "", sbx, "eth1", "172.18.0.2/16")
-	benchBridge(b, node, "gwbr", "172.18.0.1/16", "vsbx")
+	link(b, client, "eth0", "198.18.0.1/24", node, "ext0", "198.18.0.2/24")
+	link(b, node, "vsbx", "", sbx, "eth1", "172.18.0.2/16")
+	bridge(b, node, "gwbr", "172.18.0.1/16", "vsbx")
 	sbx.ip(b, "route", "add", "default", "via", "172.18.0.1")
-	benchLink(b, sbx, "vb1", "", b1, "eth0", "10.0.0.5/24")
-	benchLink(b, sbx, "vb2", "", b2, "eth0", "10.0.0.6/24")
-	benchBridge(b, sbx, "br0", "10.0.0.2/24", "vb1", "vb2")
+	link(b, sbx, "vb1", "", b1, "eth0", "10.0.0.5/24")
+	link(b, sbx, "vb2", "", b2, "eth0", "10.0.0.6/24")
+	bridge(b, sbx, "br0", "10.0.0.2/24", "vb1", "vb2")
 	client.ip(b, "route", "add", "10.0.0.0/24", "via", "198.18.0.2")
 	node.ip(b, "route", "add", "10.0.0.0/24", "via", "172.18.0.2")
 	b1.ip(b, "route", "add", "default", "via", "10.0.0.2")

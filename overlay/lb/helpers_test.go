@@ -15,7 +15,7 @@ import (
 )
 
 // needRoot skips tests that need CAP_NET_ADMIN.
-func needRoot(t *testing.T) {
+func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
@@ -23,7 +23,7 @@ func needRoot(t *testing.T) {
 }
 
 // run runs a command and fails the test on error.
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -36,7 +36,7 @@ func run(t *testing.T, name string, args ...string) string {
 // cleanup.
 type testNS struct{ name, path string }
 
-func newNS(t *testing.T, tag string) testNS {
+func newNS(t testing.TB, tag string) testNS {
 	t.Helper()
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -48,20 +48,20 @@ func newNS(t *testing.T, tag string) testNS {
 }
 
 // ip runs "ip -n <ns> args...".
-func (n testNS) ip(t *testing.T, args ...string) {
+func (n testNS) ip(t testing.TB, args ...string) {
 	t.Helper()
 	run(t, "ip", append([]string{"-n", n.name}, args...)...)
 }
 
 // ruleset returns "nft list ruleset" inside the netns.
-func (n testNS) ruleset(t *testing.T) string {
+func (n testNS) ruleset(t testing.TB) string {
 	t.Helper()
 	return run(t, "ip", "netns", "exec", n.name, "nft", "list", "ruleset")
 }
 
 // link makes a veth pair: aIf in a (addr aAddr unless "") and bIf in b
 // (addr bAddr unless ""), both up.
-func link(t *testing.T, a testNS, aIf, aAddr string, b testNS, bIf, bAddr string) {
+func link(t testing.TB, a testNS, aIf, aAddr string, b testNS, bIf, bAddr string) {
 	t.Helper()
 	a.ip(t, "link", "add", aIf, "type", "veth", "peer", "name", bIf, "netns", b.name)
 	if aAddr != "" {
@@ -76,7 +76,7 @@ func link(t *testing.T, a testNS, aIf, aAddr string, b testNS, bIf, bAddr string
 
 // bridge makes a bridge named br in n with addr (unless "") and enslaves
 // the given interfaces of n to it.
-func bridge(t *testing.T, n testNS, br, addr string, ports ...string) {
+func bridge(t testing.TB, n testNS, br, addr string, ports ...string) {
 	t.Helper()
 	n.ip(t, "link", "add", br, "type", "bridge")
 	if addr != "" {
