@@ -84,13 +84,10 @@ func New(execRoot string, log *slog.Logger) (*Manager, error) {
 // Attach makes the network namespace of a task's container and plugs it into the task's overlay
 // networks (eth0, eth1... in the order of its attachments), with the DNS server and the service
 // load balancing it uses, and into the node's gateway bridge (the next ethN, with the default
-// route), its way out, unless all its networks are internal. It returns the namespace's path,
-// or "" for a task on the node's own network. upstream are the DNS servers for names that are not
-// the swarm's.
+// route), its way out, unless all its networks are internal. It returns the namespace's path.
+// upstream are the DNS servers for names that are not the swarm's. A task on the node's own network
+// is not the data plane's: the executor does not attach it.
 func (m *Manager) Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.PortConfig, upstream []string) (string, error) {
-	if hostNetwork(t) {
-		return "", nil
-	}
 	atts, err := taskAttachments(t)
 	if err != nil {
 		return "", err

@@ -218,16 +218,6 @@ func ingressNetwork(v netview.NodeView) (netview.Network, bool) {
 	return netview.Network{}, false
 }
 
-// hostNetwork tells whether a task runs in its node's own network namespace: its first network is
-// the swarm's predefined host network.
-func hostNetwork(t swarm.Task) bool {
-	if len(t.NetworksAttachments) == 0 {
-		return false
-	}
-	n := t.NetworksAttachments[0].Network.Spec
-	return n.Labels["com.docker.swarm.predefined"] == "true" && n.Name == "host"
-}
-
 // needsGateway tells whether a task's container gets a way out through the node's gateway bridge:
 // as in Docker, unless every network it is on is internal.
 func needsGateway(atts []attachment) bool {

@@ -150,7 +150,7 @@ func (c *controller) Prepare(ctx context.Context) error {
 		return err
 	}
 	spec.Mounts = append(spec.Mounts, mounts...)
-	if c.e.nets != nil {
+	if c.e.nets != nil && spec.NetNS != "host" {
 		ns, err := c.e.nets.Attach(ctx, c.task, c.hostPorts, dnsUpstream(c.task.Spec.ContainerSpec.DNSConfig))
 		if err != nil {
 			return err

@@ -22,7 +22,7 @@ import (
 type Networks interface {
 	// Attach makes the network namespace of a task's container, plugged into its overlay
 	// networks and the node's gateway bridge, with the ports it publishes in host mode, and
-	// returns its path ("" for a task on the node's own network).
+	// returns its path. Tasks on the node's own network are not attached.
 	Attach(ctx context.Context, t swarm.Task, hostPorts []swarm.PortConfig, upstream []string) (string, error)
 	// Detach undoes Attach once the container is gone.
 	Detach(taskID string)
