@@ -108,14 +108,20 @@ func (d *Dispatcher) beat(nodeID string) {
 // assigned lists what a node must run or stop: its tasks at or past assigned.
 func assigned(tx store.ReadTx, nodeID string) []agent.Task {
 	out := []agent.Task{}
+	ports := map[string][]swarm.PortConfig{} // host-mode ports by service, looked up once each
 	for _, t := range tx.TasksByNode(nodeID) {
 		if agent.Rank(t.Status.State) < agent.Rank(swarm.TaskStateAssigned) {
 			continue
 		}
 		a := agent.Task{Task: t.Task, ServiceAnnotations: swarm.Annotations{Name: t.ServiceName, Labels: t.ServiceLabels}}
-		if svc := tx.GetService(t.ServiceID); svc != nil {
-			a.HostPorts = hostModePorts(svc)
+		hp, ok := ports[t.ServiceID]
+		if !ok {
+			if svc := tx.GetService(t.ServiceID); svc != nil {
+				hp = hostModePorts(svc)
+			}
+			ports[t.ServiceID] = hp
 		}
+		a.HostPorts = hp
 		if a.Annotations.Name == "" {
 			a.Annotations.Name = containerName(t)
 		}
