@@ -163,6 +163,12 @@ func (m *Manager) Init(ctx context.Context, req swarm.InitRequest) (control.Node
 		return nil, err
 	}
 	id := identity{certPEM: certPEM, keyPEM: keyPEM, rootPEM: root.CertPEM}
+	// the identity goes to disk before the membership starts: its cluster watcher then rewrites the
+	// key, locked, when the swarm is autolocked, and nothing writes it in clear after that
+	if err := saveIdentity(m.cfg.Dir, id); err != nil {
+		os.RemoveAll(m.cfg.Dir)
+		return nil, err
+	}
 	mb, err := m.start(ctx, s, id, startInit)
 	if err != nil {
 		os.RemoveAll(m.cfg.Dir)
@@ -173,7 +179,8 @@ func (m *Manager) Init(ctx context.Context, req swarm.InitRequest) (control.Node
 		os.RemoveAll(m.cfg.Dir)
 		return nil, err
 	}
-	if err := persist(m.cfg.Dir, &s, id); err != nil {
+	// the state last: a restart finds a swarm only once it is bootstrapped
+	if err := saveState(m.cfg.Dir, &s); err != nil {
 		mb.stop()
 		return nil, err
 	}
