@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,14 +45,19 @@ func TestGoSDK(t *testing.T) {
 	if _, err := cli.NodeList(ctx, swarm.NodeListOptions{Filters: filters.NewArgs(filters.Arg("bogus", "x"))}); !errdefs.IsInvalidParameter(err) {
 		t.Errorf("bad node filter: %v", err)
 	}
-	n, _, err := cli.NodeInspectWithRaw(ctx, nodeID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Spec.Labels = map[string]string{"disk": "ssd"}
-	if err := cli.NodeUpdate(ctx, nodeID, n.Version, n.Spec); err != nil {
-		t.Fatal(err)
-	}
+	// right after init the allocator gives the node its ingress address, a write that may come
+	// between an inspect and an update: an update with the version just read succeeds within a few
+	// tries
+	var n swarm.Node
+	harness.Eventually(t, 10*time.Second, func() (bool, string) {
+		var err error
+		if n, _, err = cli.NodeInspectWithRaw(ctx, nodeID); err != nil {
+			return false, err.Error()
+		}
+		n.Spec.Labels = map[string]string{"disk": "ssd"}
+		err = cli.NodeUpdate(ctx, nodeID, n.Version, n.Spec)
+		return err == nil, fmt.Sprint(err)
+	})
 	if err := cli.NodeUpdate(ctx, nodeID, n.Version, n.Spec); err == nil || !strings.Contains(err.Error(), "update out of sequence") {
 		t.Errorf("stale node update: %v", err)
 	}
